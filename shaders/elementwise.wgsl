@@ -1,0 +1,80 @@
+// elementwise: out[i] = f(a[i]) or f(a[i], b[i]) over a contiguous output of up to rank 8.
+//
+// Bindings: 0 params (uniform), 1 a, 2 b (binary only), 3 out. Inputs are read through strides, so
+// broadcasting (stride 0), transposes and other views are indexed, never copied first.
+// OP (override): 0 copy, 1 relu, 2 tanh, 3 sigmoid; 10 add, 11 sub, 12 mul, 13 div.
+// STRIDED (override): false when every input is contiguous with the output's shape (no index math).
+// WG (override): threads per workgroup. The grid is folded over x, y, z; excess threads return.
+
+struct Params {
+  numel: u32, rank: u32, pad0: u32, pad1: u32,
+  shape: array<vec4<u32>, 2>,
+  strideA: array<vec4<u32>, 2>,
+  strideB: array<vec4<u32>, 2>,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+override OP: u32 = 0;
+override STRIDED: bool = true;
+override WG: u32 = 256;
+
+fn unaryOp(x: f32) -> f32 {
+  switch OP {
+    case 1u: { return max(x, 0.0); }
+    case 2u: { return tanh(clamp(x, -15.0, 15.0)); }
+    case 3u: { return 1.0 / (1.0 + exp(-x)); }
+    default: { return x; }
+  }
+}
+
+fn binaryOp(x: f32, y: f32) -> f32 {
+  switch OP {
+    case 11u: { return x - y; }
+    case 12u: { return x * y; }
+    case 13u: { return x / y; }
+    default: { return x + y; }
+  }
+}
+
+fn dimAt(v: array<vec4<u32>, 2>, d: u32) -> u32 {
+  return v[d / 4u][d % 4u];
+}
+
+// Flat offsets of output element i in a and b.
+fn offsets(i: u32) -> vec2<u32> {
+  if (!STRIDED) { return vec2<u32>(i, i); }
+  var rest = i;
+  var off = vec2<u32>(0u, 0u);
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let n = dimAt(p.shape, u32(d));
+    let j = rest % n;
+    rest /= n;
+    off += j * vec2<u32>(dimAt(p.strideA, u32(d)), dimAt(p.strideB, u32(d)));
+  }
+  return off;
+}
+
+fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+  return (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
+}
+
+@compute @workgroup_size(WG)
+fn unary_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= p.numel) { return; }
+  out[i] = unaryOp(a[offsets(i).x]);
+}
+
+@compute @workgroup_size(WG)
+fn binary_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= p.numel) { return; }
+  let off = offsets(i);
+  out[i] = binaryOp(a[off.x], b[off.y]);
+}

@@ -1,0 +1,220 @@
+// matmul: C[z, M, N] = act(A[z, M, K] . B[z, K, N] + bias[N])
+//
+// Bindings: 0 params (uniform), 1 A, 2 B, 3 bias (a dummy when HAS_BIAS is false), 4 C (contiguous).
+// A and B are read through strides, so a transposed operand (torch .transpose(-1, -2)) costs no copy:
+// A(m, k) = A[aBase + m * aStrideM + k * aStrideK], B(k, n) = B[bBase + k * bStrideK + n * bStrideN].
+// Batch z is split over up to four broadcast batch dims; a broadcast dim has batch stride 0.
+//
+// Entry points (variants):
+//   matmul_naive      one thread per output, the baseline the tiled kernels are measured against.
+//   matmul_tiled      TILE_M x TILE_N per workgroup, K in TILE_K slices staged in workgroup memory,
+//                     a 4x4 register tile per thread; scalar global loads, any strides and sizes.
+//   matmul_tiled_vec4 the same tiling with vec4 global loads along each operand's contiguous dim
+//                     (that dim a multiple of 4, so a vec4 is wholly in or out of bounds).
+// Tunables (override): TILE_M, TILE_N (multiples of 4, (TILE_M/4)*(TILE_N/4) threads), TILE_K,
+// HAS_BIAS, ACT (0 none, 1 relu, 2 tanh, 3 sigmoid), A_T / B_T (operand stored transposed:
+// A as [K, M], B as [N, K]; chooses which dim the vec4 loads run along), WG_NAIVE.
+
+struct Params {
+  M: u32, N: u32, K: u32, batch: u32,
+  tilesM: u32, tilesN: u32, aStrideM: u32, aStrideK: u32,
+  bStrideK: u32, bStrideN: u32, pad0: u32, pad1: u32,
+  batchShape: vec4<u32>,
+  aBatchStride: vec4<u32>,
+  bBatchStride: vec4<u32>,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+
+override TILE_M: u32 = 64;
+override TILE_N: u32 = 64;
+override TILE_K: u32 = 16;
+override HAS_BIAS: bool = false;
+override ACT: u32 = 0;
+override A_T: bool = false;
+override B_T: bool = false;
+override WG_NAIVE: u32 = 64;
+
+override NT_X: u32 = TILE_N / 4u;
+override NT_Y: u32 = TILE_M / 4u;
+
+// As[k][m / 4] holds rows m..m+3 of column k of the A tile; Bs[k][n / 4] likewise for B.
+var<workgroup> As: array<vec4<f32>, TILE_K * TILE_M / 4u>;
+var<workgroup> Bs: array<vec4<f32>, TILE_K * TILE_N / 4u>;
+
+fn activate(x: f32) -> f32 {
+  switch ACT {
+    case 1u: { return max(x, 0.0); }
+    case 2u: { return tanh(clamp(x, -15.0, 15.0)); }
+    case 3u: { return 1.0 / (1.0 + exp(-x)); }
+    default: { return x; }
+  }
+}
+
+fn epilogue(m: u32, n: u32, z: u32, acc: f32) {
+  if (m >= p.M || n >= p.N) { return; }
+  var v = acc;
+  if (HAS_BIAS) { v += bias[n]; }
+  c[(z * p.M + m) * p.N + n] = activate(v);
+}
+
+// Offsets of batch z in A and B, from the (up to) four batch dims, innermost in .w.
+fn batchOffsets(z: u32) -> vec2<u32> {
+  var rest = z;
+  var off = vec2<u32>(0u, 0u);
+  for (var d = 3; d >= 0; d--) {
+    let i = rest % p.batchShape[d];
+    rest = rest / p.batchShape[d];
+    off += vec2<u32>(i * p.aBatchStride[d], i * p.bBatchStride[d]);
+  }
+  return off;
+}
+
+fn linearGroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return wid.x + nwg.x * (wid.y + nwg.y * wid.z);
+}
+
+@compute @workgroup_size(WG_NAIVE)
+fn matmul_naive(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let idx = linearGroup(wid, nwg) * WG_NAIVE + lid;
+  if (idx >= p.M * p.N * p.batch) { return; }
+  let n = idx % p.N;
+  let m = (idx / p.N) % p.M;
+  let z = idx / (p.N * p.M);
+  let off = batchOffsets(z);
+  var acc = 0.0;
+  for (var k = 0u; k < p.K; k++) {
+    acc += a[off.x + m * p.aStrideM + k * p.aStrideK] * b[off.y + k * p.bStrideK + n * p.bStrideN];
+  }
+  epilogue(m, n, z, acc);
+}
+
+fn loadA(off: u32, m: u32, k: u32) -> f32 {
+  if (m < p.M && k < p.K) { return a[off + m * p.aStrideM + k * p.aStrideK]; }
+  return 0.0;
+}
+
+fn loadB(off: u32, k: u32, n: u32) -> f32 {
+  if (k < p.K && n < p.N) { return b[off + k * p.bStrideK + n * p.bStrideN]; }
+  return 0.0;
+}
+
+// The shared inner loop: each thread owns rows 4*ty..+3 and columns 4*tx..+3 of the tile.
+fn accumulate(tx: u32, ty: u32, acc: ptr<function, array<vec4<f32>, 4>>) {
+  for (var k = 0u; k < TILE_K; k++) {
+    let av = As[k * NT_Y + ty];
+    let bv = Bs[k * NT_X + tx];
+    (*acc)[0] = fma(vec4<f32>(av.x), bv, (*acc)[0]);
+    (*acc)[1] = fma(vec4<f32>(av.y), bv, (*acc)[1]);
+    (*acc)[2] = fma(vec4<f32>(av.z), bv, (*acc)[2]);
+    (*acc)[3] = fma(vec4<f32>(av.w), bv, (*acc)[3]);
+  }
+}
+
+fn writeTile(m0: u32, n0: u32, z: u32, acc: array<vec4<f32>, 4>) {
+  for (var r = 0u; r < 4u; r++) {
+    for (var j = 0u; j < 4u; j++) {
+      epilogue(m0 + r, n0 + j, z, acc[r][j]);
+    }
+  }
+}
+
+@compute @workgroup_size(NT_X, NT_Y)
+fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let g = linearGroup(wid, nwg);
+  if (g >= p.tilesM * p.tilesN * p.batch) { return; }
+  let tileN = g % p.tilesN;
+  let tileM = (g / p.tilesN) % p.tilesM;
+  let z = g / (p.tilesN * p.tilesM);
+  let off = batchOffsets(z);
+  let mBase = tileM * TILE_M;
+  let nBase = tileN * TILE_N;
+  let nt = NT_X * NT_Y;
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0u; k0 < p.K; k0 += TILE_K) {
+    // Consecutive threads walk the operand's contiguous dim, so their loads coalesce.
+    for (var e = lid; e < TILE_M * TILE_K; e += nt) {
+      var mm = e / TILE_K;
+      var kk = e % TILE_K;
+      if (A_T) { mm = e % TILE_M; kk = e / TILE_M; }
+      As[kk * NT_Y + mm / 4u][mm % 4u] = loadA(off.x, mBase + mm, k0 + kk);
+    }
+    for (var e = lid; e < TILE_N * TILE_K; e += nt) {
+      var nn = e % TILE_N;
+      var kk = e / TILE_N;
+      if (B_T) { nn = e / TILE_K; kk = e % TILE_K; }
+      Bs[kk * NT_X + nn / 4u][nn % 4u] = loadB(off.y, k0 + kk, nBase + nn);
+    }
+    workgroupBarrier();
+    accumulate(lid3.x, lid3.y, &acc);
+    workgroupBarrier();
+  }
+  writeTile(mBase + 4u * lid3.y, nBase + 4u * lid3.x, z, acc);
+}
+
+// vec4 loads. Strides and offsets are in floats; the contiguous dim is a multiple of 4, so every
+// vec4 index below is the float index / 4.
+fn loadA4(off: u32, m: u32, k: u32) -> vec4<f32> {
+  if (m < p.M && k < p.K) { return a4[(off + m * p.aStrideM + k * p.aStrideK) / 4u]; }
+  return vec4<f32>(0.0);
+}
+
+fn loadB4(off: u32, k: u32, n: u32) -> vec4<f32> {
+  if (k < p.K && n < p.N) { return b4[(off + k * p.bStrideK + n * p.bStrideN) / 4u]; }
+  return vec4<f32>(0.0);
+}
+
+@compute @workgroup_size(NT_X, NT_Y)
+fn matmul_tiled_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let g = linearGroup(wid, nwg);
+  if (g >= p.tilesM * p.tilesN * p.batch) { return; }
+  let tileN = g % p.tilesN;
+  let tileM = (g / p.tilesN) % p.tilesM;
+  let z = g / (p.tilesN * p.tilesM);
+  let off = batchOffsets(z);
+  let mBase = tileM * TILE_M;
+  let nBase = tileN * TILE_N;
+  let nt = NT_X * NT_Y;
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0u; k0 < p.K; k0 += TILE_K) {
+    for (var e = lid; e < TILE_M * TILE_K / 4u; e += nt) {
+      if (A_T) {
+        // A stored [K, M]: a vec4 is 4 rows of one column, stored as it is.
+        let mq = e % NT_Y;
+        let kk = e / NT_Y;
+        As[kk * NT_Y + mq] = loadA4(off.x, mBase + 4u * mq, k0 + kk);
+      } else {
+        // A stored [M, K]: a vec4 is 4 columns of one row, scattered over 4 k slots.
+        let mm = e / (TILE_K / 4u);
+        let kq = e % (TILE_K / 4u);
+        let v = loadA4(off.x, mBase + mm, k0 + 4u * kq);
+        for (var j = 0u; j < 4u; j++) { As[(4u * kq + j) * NT_Y + mm / 4u][mm % 4u] = v[j]; }
+      }
+    }
+    for (var e = lid; e < TILE_N * TILE_K / 4u; e += nt) {
+      if (B_T) {
+        let nn = e / (TILE_K / 4u);
+        let kq = e % (TILE_K / 4u);
+        let v = loadB4(off.y, k0 + 4u * kq, nBase + nn);
+        for (var j = 0u; j < 4u; j++) { Bs[(4u * kq + j) * NT_X + nn / 4u][nn % 4u] = v[j]; }
+      } else {
+        let nq = e % NT_X;
+        let kk = e / NT_X;
+        Bs[kk * NT_X + nq] = loadB4(off.y, k0 + kk, nBase + 4u * nq);
+      }
+    }
+    workgroupBarrier();
+    accumulate(lid3.x, lid3.y, &acc);
+    workgroupBarrier();
+  }
+  writeTile(mBase + 4u * lid3.y, nBase + 4u * lid3.x, z, acc);
+}

@@ -1,0 +1,72 @@
+// softmax: y = exp(x - max) / sum(exp(x - max)) along one dim of a contiguous tensor.
+//
+// Bindings: 0 params (uniform), 1 x, 2 y. The tensor is viewed as [outer, len, inner]; a row is the
+// `len` elements x[o * len * inner + j * inner + i], one row per workgroup (rows = outer * inner).
+// Two passes over the row: an online pass keeps a running (max, sum) per thread, merged across the
+// workgroup in a tree; the second pass writes. So x is read twice and y written once.
+// A row of all -inf gives NaN, as torch does (0 / 0).
+// Tunables (override): WG, threads per row, a power of two <= 256.
+
+struct Params {
+  rows: u32, len: u32, inner: u32, pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+override WG: u32 = 256;
+
+// The lowest finite f32 stands in for -inf, so exp(v - m) is 0 for v = -inf, never NaN.
+const LOWEST = -0x1.fffffep+127f;
+
+var<workgroup> redMax: array<f32, 256>;
+var<workgroup> redSum: array<f32, 256>;
+
+// Merges two (max, sum of exp(x - max)) pairs; an empty side (sum 0) adds nothing.
+fn merge(m1: f32, s1: f32, m2: f32, s2: f32) -> vec2<f32> {
+  let m = max(m1, m2);
+  var s = 0.0;
+  if (s1 > 0.0) { s += s1 * exp(m1 - m); }
+  if (s2 > 0.0) { s += s2 * exp(m2 - m); }
+  return vec2<f32>(m, s);
+}
+
+@compute @workgroup_size(WG)
+fn softmax_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
+  if (row >= p.rows) { return; }
+  let o = row / p.inner;
+  let i = row % p.inner;
+  let base = o * p.len * p.inner + i;
+
+  var m = LOWEST;
+  var s = 0.0;
+  for (var j = lid; j < p.len; j += WG) {
+    let v = x[base + j * p.inner];
+    if (v > m) {
+      s = s * exp(m - v) + 1.0;
+      m = v;
+    } else {
+      s += exp(v - m);
+    }
+  }
+  redMax[lid] = m;
+  redSum[lid] = s;
+  workgroupBarrier();
+  for (var step = WG / 2u; step > 0u; step /= 2u) {
+    if (lid < step) {
+      let r = merge(redMax[lid], redSum[lid], redMax[lid + step], redSum[lid + step]);
+      redMax[lid] = r.x;
+      redSum[lid] = r.y;
+    }
+    workgroupBarrier();
+  }
+  let rowMax = redMax[0];
+  let inv = 1.0 / redSum[0];
+  for (var j = lid; j < p.len; j += WG) {
+    let k = base + j * p.inner;
+    y[k] = exp(x[k] - rowMax) * inv;
+  }
+}

@@ -1,0 +1,200 @@
+// A compiled graph on the GPU. Compile builds every pipeline, buffer, uniform and bind group once;
+// run writes the inputs, encodes every dispatch into one pass of one encoder, submits once and reads
+// the outputs back.
+import { GpuError } from '../errors';
+import { entryLayout, packUniforms } from '../runtime/reflect';
+import type { GpuContext } from '../runtime/gpu';
+import type { KernelOverrides } from '../kernels/kernel';
+import { checkFeeds, checkOutputName, type ExecStats, type Executable, type Feeds } from './executable';
+import type { Graph } from './graph';
+import { planGraph, type Plan } from './planner';
+
+export interface CompileOptions extends KernelOverrides {
+  /** Time the pass with timestamp queries (when the device has them); stats.gpuMs then holds it. */
+  timestamps?: boolean;
+}
+
+
+interface Dispatch {
+  label: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  grid: [number, number, number];
+}
+
+export class GpuExecutable implements Executable {
+  readonly stats: ExecStats;
+  readonly outputNames: string[];
+  private buffers: GPUBuffer[] = [];
+  private dispatches: Dispatch[] = [];
+  private inputBuffers = new Map<string, GPUBuffer>();
+  private outputs = new Map<string, { src: GPUBuffer; staging: GPUBuffer; bytes: number; n: number }>();
+  private timer?: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer };
+  private queue: Promise<unknown> = Promise.resolve();
+  private destroyed = false;
+
+  private constructor(
+    private readonly ctx: GpuContext,
+    private readonly graph: Graph,
+    readonly plan: Plan,
+  ) {
+    this.outputNames = [...graph.outputs.keys()];
+    this.stats = {
+      dispatches: 0, submits: 0, bytesAllocated: 0, gpuMs: null,
+      peakBytes: plan.pool.reduce((a, b) => a + b, 0),
+      naiveBytes: plan.naiveBytes,
+    };
+  }
+
+  static async compile(ctx: GpuContext, graph: Graph, opts: CompileOptions = {}): Promise<GpuExecutable> {
+    ctx.check('compile');
+    const plan = planGraph(graph, ctx.limits, opts); // shape and limit errors: nothing built yet
+    const exe = new GpuExecutable(ctx, graph, plan);
+    try {
+      await exe.build_(opts);
+    } catch (e) {
+      exe.destroy();
+      throw e;
+    }
+    return exe;
+  }
+
+  outputShape(name: string): number[] {
+    return this.graph.nodes[checkOutputName(this.graph, name)].shape.slice();
+  }
+
+  /** Step labels with their variants, in dispatch order (for logs and bench rows). */
+  get steps(): string[] {
+    return this.dispatches.map((d) => d.label);
+  }
+
+  run(feeds: Feeds): Promise<Record<string, Float32Array>> {
+    // Runs are serialised: they share the input and staging buffers.
+    const result = this.queue.then(() => this.run_(feeds));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async run_(feeds: Feeds): Promise<Record<string, Float32Array>> {
+    this.ctx.check('run');
+    if (this.destroyed) throw new GpuError('run: this executable was destroyed');
+    checkFeeds(this.graph, feeds);
+    const { device } = this.ctx;
+    await this.ctx.scoped('run', () => {
+      for (const [name, buf] of this.inputBuffers) {
+        const v = feeds[name];
+        const data = v instanceof Uint8Array ? Uint32Array.from(v) : v;
+        device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+      }
+      const enc = device.createCommandEncoder({ label: 'seqgpu run' });
+      const pass = enc.beginComputePass({
+        label: 'seqgpu pass',
+        timestampWrites: this.timer ? { querySet: this.timer.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined,
+      });
+      for (const d of this.dispatches) {
+        pass.setPipeline(d.pipeline);
+        pass.setBindGroup(0, d.bindGroup);
+        pass.dispatchWorkgroups(...d.grid);
+      }
+      pass.end();
+      for (const o of this.outputs.values()) enc.copyBufferToBuffer(o.src, 0, o.staging, 0, o.bytes);
+      if (this.timer) {
+        enc.resolveQuerySet(this.timer.set, 0, 2, this.timer.resolve, 0);
+        enc.copyBufferToBuffer(this.timer.resolve, 0, this.timer.read, 0, 16);
+      }
+      device.queue.submit([enc.finish()]);
+    });
+    const maps = [...this.outputs.values()].map((o) => o.staging.mapAsync(GPUMapMode.READ, 0, o.bytes));
+    if (this.timer) maps.push(this.timer.read.mapAsync(GPUMapMode.READ));
+    try {
+      await Promise.all(maps);
+    } catch (e) {
+      this.ctx.check('run');
+      throw new GpuError(`run: reading results back failed: ${e instanceof Error ? e.message : e}`);
+    }
+    const out: Record<string, Float32Array> = {};
+    for (const [name, o] of this.outputs) {
+      out[name] = new Float32Array(o.staging.getMappedRange(0, o.bytes).slice(0, 4 * o.n));
+      o.staging.unmap();
+    }
+    if (this.timer) {
+      const t = new BigInt64Array(this.timer.read.getMappedRange());
+      this.stats.gpuMs = Number(t[1] - t[0]) / 1e6;
+      this.timer.read.unmap();
+    }
+    this.stats.dispatches = this.dispatches.length;
+    this.stats.submits = 1;
+    return out;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    for (const b of this.buffers) b.destroy();
+    this.timer?.set.destroy();
+    this.buffers = [];
+  }
+
+  private buffer_(label: string, size: number, usage: number): GPUBuffer {
+    const b = this.ctx.device.createBuffer({ label, size, usage });
+    this.buffers.push(b);
+    this.stats.bytesAllocated += size;
+    return b;
+  }
+
+  private async build_(opts: CompileOptions): Promise<void> {
+    const { ctx, plan } = this;
+    const { device } = ctx;
+    const live = plan.steps.filter((s) => s.numel > 0);
+    const pipelines = await Promise.all(
+      live.map((s) => ctx.pipeline(s.plan.shader, s.plan.entry, s.plan.constants, s.label)),
+    );
+    await ctx.scoped('compile: buffers and bind groups', () => {
+      const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+      const pool = plan.pool.map((bytes, i) => this.buffer_(`seqgpu pool ${i}`, bytes, STORAGE));
+      const bySlot = plan.slots.map((s) => {
+        if (s.kind === 'temp') return pool[s.pool!];
+        const b = this.buffer_(s.kind === 'input' ? `input '${s.name}'` : `constant #${s.id}`, s.bytes, STORAGE);
+        if (s.kind === 'input') this.inputBuffers.set(s.name!, b);
+        else device.queue.writeBuffer(b, 0, s.data!.buffer, s.data!.byteOffset, s.data!.byteLength);
+        return b;
+      });
+      const dummy = this.buffer_('seqgpu unused binding', 16, GPUBufferUsage.STORAGE);
+
+      const align = device.limits.minUniformBufferOffsetAlignment;
+      const packed = live.map((s) => packUniforms(s.plan.shader, s.plan.entry, s.plan.uniforms));
+      const offsets: number[] = [];
+      let total = 0;
+      for (const p of packed) {
+        offsets.push(total);
+        total += Math.ceil(p.byteLength / align) * align;
+      }
+      const uniforms = this.buffer_('seqgpu uniforms', Math.max(total, 16), GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+      packed.forEach((p, i) => device.queue.writeBuffer(uniforms, offsets[i], p));
+
+      this.dispatches = live.map((s, i) => {
+        const layout = entryLayout(s.plan.shader, s.plan.entry);
+        const entries: GPUBindGroupEntry[] = layout.bindings.map((b) => {
+          if (b.type === 'uniform') return { binding: b.binding, resource: { buffer: uniforms, offset: offsets[i], size: packed[i].byteLength } };
+          const slot = s.bind[b.binding];
+          if (slot === undefined) throw new GpuError(`${s.label}: nothing bound to ${s.plan.shader.file} binding ${b.binding} (${b.name})`);
+          return { binding: b.binding, resource: { buffer: slot === 'dummy' ? dummy : bySlot[slot] } };
+        });
+        const bindGroup = device.createBindGroup({ label: s.label, layout: pipelines[i].layout, entries });
+        return { label: s.label, pipeline: pipelines[i].pipeline, bindGroup, grid: s.plan.grid };
+      });
+
+      for (const [name, o] of plan.outputs) {
+        const bytes = plan.slots[o.slot].bytes;
+        const staging = this.buffer_(`output '${name}' readback`, bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+        this.outputs.set(name, { src: bySlot[o.slot], staging, bytes, n: o.shape.reduce((a, b) => a * b, 1) });
+      }
+      if (opts.timestamps && device.features.has('timestamp-query')) {
+        this.timer = {
+          set: device.createQuerySet({ label: 'seqgpu pass time', type: 'timestamp', count: 2 }),
+          resolve: this.buffer_('seqgpu timestamps', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC),
+          read: this.buffer_('seqgpu timestamps readback', 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+        };
+      }
+    });
+  }
+}

@@ -1,0 +1,7 @@
+// seqgpu's public API (DESIGN.md): Runtime, Graph, and the error classes.
+export { Runtime, type RuntimeOptions, type RuntimeInfo } from './runtime/runtime';
+export { Graph, Tensor, type DType } from './graph/graph';
+export type { Executable, ExecStats, Feeds, Feed } from './graph/executable';
+export type { CompileOptions } from './graph/executor';
+export { SeqgpuError, ShapeError, InputError, LimitError, GpuError, DeviceLostError } from './errors';
+export { MATMUL_VARIANTS } from './kernels/matmul';

@@ -1,0 +1,128 @@
+// Plans shaders/matmul.wgsl: picks the variant (naive, tiled, tiled-vec4) and tile sizes, folds
+// transposed operands and broadcast batches into strides, and checks the config against the device.
+import { LimitError, ShapeError, fmtShape } from '../errors';
+import { broadcastShapes, broadcastStrides, numel } from '../graph/shapes';
+import code from '../../shaders/matmul.wgsl?raw';
+import {
+  collapseDims,
+  foldGrid,
+  pickConstants,
+  type DeviceLimits,
+  type KernelOverrides,
+  type KernelPlan,
+  type View,
+} from './kernel';
+
+export const matmulShader = { file: 'shaders/matmul.wgsl', code };
+export const MATMUL_VARIANTS = ['naive', 'tiled', 'tiled-vec4'] as const;
+export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
+
+/** Activation codes shared with the shader's ACT constant. */
+export const ACT = { none: 0, relu: 1, tanh: 2, sigmoid: 3 } as const;
+
+export interface MatmulArgs {
+  /** [..., M, K] */
+  a: View;
+  /** [..., K, N] (a linear weight arrives as the transposed view of [N, K]) */
+  b: View;
+  hasBias: boolean;
+  act: number;
+}
+
+export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefined, limits: DeviceLimits): KernelPlan {
+  const { a, b } = args;
+  const [M, K] = a.shape.slice(-2), N = b.shape[b.shape.length - 1];
+  const batchShape = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const collapsed = collapseDims(batchShape, [
+    broadcastStrides(a.shape.slice(0, -2), a.strides.slice(0, -2), batchShape),
+    broadcastStrides(b.shape.slice(0, -2), b.strides.slice(0, -2), batchShape),
+  ]);
+  if (collapsed.shape.length > 4) {
+    throw new LimitError(
+      `matmul: ${fmtShape(a.shape)} x ${fmtShape(b.shape)} has ${collapsed.shape.length} batch dims that cannot be merged; the kernel indexes 4`,
+    );
+  }
+  const pad = (v: number[], fill: number) => [...new Array(4 - v.length).fill(fill), ...v];
+  const [aStrideM, aStrideK] = a.strides.slice(-2);
+  const [bStrideK, bStrideN] = b.strides.slice(-2);
+  const batch = numel(batchShape);
+  const aT = aStrideM === 1 && aStrideK !== 1;
+  const bT = bStrideK === 1 && bStrideN !== 1;
+
+  const requested = overrides?.variants?.matmul as MatmulVariant | undefined;
+  if (requested !== undefined && !MATMUL_VARIANTS.includes(requested)) {
+    throw new ShapeError(`matmul: unknown variant '${requested}'; the variants are ${MATMUL_VARIANTS.join(', ')}`);
+  }
+  const aligned = vec4Aligned(M, N, K, aStrideM, aStrideK, bStrideK, bStrideN, collapsed.strides);
+  const variant: MatmulVariant = requested ?? (aligned ? 'tiled-vec4' : 'tiled');
+  if (variant === 'tiled-vec4' && !aligned) {
+    throw new ShapeError(
+      `matmul: variant 'tiled-vec4' needs each operand's contiguous dim and strides to be multiples of 4; ` +
+        `got a ${fmtShape(a.shape)} strides ${fmtShape(a.strides)}, b ${fmtShape(b.shape)} strides ${fmtShape(b.strides)}`,
+    );
+  }
+
+  const small = M <= 32 || N <= 32;
+  const constants = pickConstants(
+    'matmul',
+    variant === 'naive' ? { WG_NAIVE: 64 } : { TILE_M: small ? 32 : 64, TILE_N: small ? 32 : 64, TILE_K: 16 },
+    overrides,
+  );
+  Object.assign(constants, { HAS_BIAS: args.hasBias, ACT: args.act, A_T: aT, B_T: bT });
+  let total: number;
+  let tilesM = 1, tilesN = 1;
+  if (variant === 'naive') {
+    const wg = Number(constants.WG_NAIVE);
+    checkThreads(wg, 1, limits, constants);
+    total = Math.ceil((M * N * batch) / wg);
+  } else {
+    const tm = Number(constants.TILE_M), tn = Number(constants.TILE_N), tk = Number(constants.TILE_K);
+    if (tm % 4 || tn % 4 || tk % 4 || tm <= 0 || tn <= 0 || tk <= 0) {
+      throw new LimitError(`matmul: TILE_M, TILE_N and TILE_K must be positive multiples of 4, got ${tm}, ${tn}, ${tk}`);
+    }
+    checkThreads(tn / 4, tm / 4, limits, constants);
+    const shared = 4 * tk * (tm + tn);
+    if (shared > limits.maxComputeWorkgroupStorageSize) {
+      throw new LimitError(
+        `matmul: tiles ${tm}x${tn}x${tk} need ${shared} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`,
+      );
+    }
+    tilesM = Math.ceil(M / tm);
+    tilesN = Math.ceil(N / tn);
+    total = tilesM * tilesN * batch;
+  }
+  const entry = { naive: 'matmul_naive', tiled: 'matmul_tiled', 'tiled-vec4': 'matmul_tiled_vec4' }[variant];
+  return {
+    shader: matmulShader,
+    entry,
+    constants,
+    variant,
+    grid: foldGrid(`matmul (${entry})`, total, limits),
+    uniforms: {
+      M, N, K, batch, tilesM, tilesN, aStrideM, aStrideK, bStrideK, bStrideN,
+      batchShape: pad(collapsed.shape, 1),
+      aBatchStride: pad(collapsed.strides[0], 0),
+      bBatchStride: pad(collapsed.strides[1], 0),
+    },
+  };
+}
+
+function vec4Aligned(
+  M: number, N: number, K: number,
+  aStrideM: number, aStrideK: number, bStrideK: number, bStrideN: number,
+  batchStrides: number[][],
+): boolean {
+  const m4 = (...xs: number[]) => xs.every((x) => x % 4 === 0);
+  const aOk = (aStrideK === 1 && m4(K, aStrideM)) || (aStrideM === 1 && m4(M, aStrideK));
+  const bOk = (bStrideN === 1 && m4(N, bStrideK)) || (bStrideK === 1 && m4(K, bStrideN));
+  return aOk && bOk && batchStrides.every((s) => m4(...s));
+}
+
+function checkThreads(x: number, y: number, limits: DeviceLimits, constants: object): void {
+  if (x * y > limits.maxComputeInvocationsPerWorkgroup || x > limits.maxComputeWorkgroupSizeX || y > limits.maxComputeWorkgroupSizeY) {
+    throw new LimitError(
+      `matmul: constants ${JSON.stringify(constants)} give a ${x}x${y} workgroup; the device allows ` +
+        `${limits.maxComputeInvocationsPerWorkgroup} invocations (x <= ${limits.maxComputeWorkgroupSizeX}, y <= ${limits.maxComputeWorkgroupSizeY})`,
+    );
+  }
+}

@@ -1,0 +1,70 @@
+// Runs a Graph on the CPU with the reference ops: the engine's definition of the right answer.
+import type { Graph, GraphNode } from '../graph/graph';
+import { checkFeeds, checkOutputName, type ExecStats, type Executable, type Feeds } from '../graph/executable';
+import * as ref from './ops';
+
+export class CpuExecutable implements Executable {
+  readonly stats: ExecStats = { dispatches: 0, submits: 0, bytesAllocated: 0, peakBytes: 0, naiveBytes: 0, gpuMs: null };
+  readonly outputNames: string[];
+
+  constructor(private readonly graph: Graph) {
+    this.outputNames = [...graph.outputs.keys()];
+  }
+
+  outputShape(name: string): number[] {
+    return this.graph.nodes[checkOutputName(this.graph, name)].shape.slice();
+  }
+
+  async run(feeds: Feeds): Promise<Record<string, Float32Array>> {
+    checkFeeds(this.graph, feeds);
+    const values: ref.Value[] = [];
+    const needed = this.needed_();
+    for (const n of this.graph.nodes) {
+      if (needed[n.id]) values[n.id] = evalNode(n, values.length ? values : [], feeds);
+    }
+    const out: Record<string, Float32Array> = {};
+    for (const [name, id] of this.graph.outputs) out[name] = Float32Array.from(values[id].data);
+    return out;
+  }
+
+  destroy(): void {}
+
+  private needed_(): boolean[] {
+    const needed = new Array<boolean>(this.graph.nodes.length).fill(false);
+    for (const id of this.graph.outputs.values()) needed[id] = true;
+    for (let i = this.graph.nodes.length - 1; i >= 0; i--) {
+      if (needed[i]) for (const j of this.graph.nodes[i].inputs) needed[j] = true;
+    }
+    return needed;
+  }
+}
+
+function evalNode(n: GraphNode, values: ref.Value[], feeds: Feeds): ref.Value {
+  const arg = (i: number) => values[n.inputs[i]];
+  const node = n.node;
+  switch (node.op) {
+    case 'input':
+      return { data: Float64Array.from(feeds[node.name]), shape: n.shape };
+    case 'constant':
+      return { data: Float64Array.from(node.data), shape: n.shape };
+    case 'matmul':
+      return ref.matmul(arg(0), arg(1));
+    case 'linear':
+      return ref.linear(arg(0), arg(1), node.hasBias ? arg(2) : undefined);
+    case 'add':
+    case 'sub':
+    case 'mul':
+    case 'div':
+      return ref.binary(node.op, arg(0), arg(1));
+    case 'relu':
+    case 'tanh':
+    case 'sigmoid':
+      return ref.unary(node.op, arg(0));
+    case 'softmax':
+      return ref.softmax(arg(0), node.dim);
+    case 'reshape':
+      return { data: arg(0).data, shape: n.shape };
+    case 'transpose':
+      return ref.transpose(arg(0), node.dim0, node.dim1);
+  }
+}

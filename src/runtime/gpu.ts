@@ -1,0 +1,114 @@
+// One device and what hangs off it: the content-keyed pipeline cache (sharing in-flight compiles),
+// error scopes that turn GPU errors into typed ones, and the lost-device latch.
+import { DeviceLostError, GpuError } from '../errors';
+import type { Constants, DeviceLimits, Shader } from '../kernels/kernel';
+import { entryLayout } from './reflect';
+
+export interface Pipeline {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+}
+
+export class GpuContext {
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly pipelines = new Map<string, Promise<Pipeline>>();
+  lostReason: string | null = null;
+  destroyed = false;
+
+  constructor(readonly device: GPUDevice) {
+    device.lost.then((info) => {
+      if (!this.destroyed) this.lostReason = `${info.reason ?? 'unknown'}: ${info.message}`;
+    });
+  }
+
+  get limits(): DeviceLimits & GPUSupportedLimits {
+    return this.device.limits as DeviceLimits & GPUSupportedLimits;
+  }
+
+  /** Throws DeviceLostError once the device is gone; every entry point calls it first. */
+  check(what: string): void {
+    if (this.destroyed) throw new DeviceLostError(`${what}: the runtime was destroyed`);
+    if (this.lostReason) throw new DeviceLostError(`${what}: the GPU device was lost (${this.lostReason}); create a new Runtime`);
+  }
+
+  /** A pipeline for shader/entry/constants, cached by that content; concurrent requests share one compile. */
+  pipeline(shader: Shader, entry: string, constants: Constants, label: string): Promise<Pipeline> {
+    const key = `${shader.file}|${entry}|${stableJson(constants)}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = this.createPipeline_(shader, entry, constants, label);
+      this.pipelines.set(key, p);
+      p.catch(() => this.pipelines.delete(key));
+    }
+    return p;
+  }
+
+  private async createPipeline_(shader: Shader, entry: string, constants: Constants, label: string): Promise<Pipeline> {
+    const module = this.module_(shader);
+    const info = entryLayout(shader, entry);
+    const layout = this.device.createBindGroupLayout({
+      label: `${label} layout`,
+      entries: info.bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.type } })),
+    });
+    const numeric: Record<string, number> = {};
+    for (const [k, v] of Object.entries(constants)) numeric[k] = typeof v === 'boolean' ? Number(v) : v;
+    try {
+      const pipeline = await this.scoped(label, () =>
+        this.device.createComputePipelineAsync({
+          label,
+          layout: this.device.createPipelineLayout({ label: `${label} pipeline layout`, bindGroupLayouts: [layout] }),
+          compute: { module, entryPoint: entry, constants: numeric },
+        }),
+      );
+      return { pipeline, layout };
+    } catch (e) {
+      const where = await compileMessages(module, shader.file);
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new GpuError(`${label}: pipeline ${shader.file}:${entry} ${stableJson(constants)} failed: ${msg}${where}`);
+    }
+  }
+
+  private module_(shader: Shader): GPUShaderModule {
+    let m = this.modules.get(shader.file);
+    if (!m) {
+      m = this.device.createShaderModule({ label: shader.file, code: shader.code });
+      this.modules.set(shader.file, m);
+    }
+    return m;
+  }
+
+  /**
+   * Runs `fn` inside validation and out-of-memory error scopes; a captured error becomes a GpuError
+   * naming `what` (the kernel or the step).
+   */
+  async scoped<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
+    this.device.pushErrorScope('validation');
+    this.device.pushErrorScope('out-of-memory');
+    let result: T | undefined;
+    let thrown: unknown;
+    try {
+      result = await fn();
+    } catch (e) {
+      thrown = e;
+    }
+    const oom = await this.device.popErrorScope();
+    const invalid = await this.device.popErrorScope();
+    this.check(what);
+    if (thrown) throw thrown;
+    if (oom) throw new GpuError(`${what}: out of GPU memory: ${oom.message}`);
+    if (invalid) throw new GpuError(`${what}: GPU validation error: ${invalid.message}`);
+    return result as T;
+  }
+}
+
+async function compileMessages(module: GPUShaderModule, file: string): Promise<string> {
+  const info = await module.getCompilationInfo();
+  const lines = info.messages
+    .filter((m) => m.type === 'error')
+    .map((m) => `\n  ${file}:${m.lineNum}:${m.linePos} ${m.message}`);
+  return lines.join('');
+}
+
+export function stableJson(o: Record<string, unknown>): string {
+  return JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
+}

@@ -1,0 +1,98 @@
+// Runtime: a device (or the CPU reference) that compiles graphs. In a page it uses navigator.gpu;
+// seqgpu/node supplies Dawn's. Nothing here touches navigator at import time.
+import { DeviceLostError, GpuError, SeqgpuError } from '../errors';
+import type { Executable } from '../graph/executable';
+import { GpuExecutable, type CompileOptions } from '../graph/executor';
+import type { Graph } from '../graph/graph';
+import { CpuExecutable } from '../reference/interpreter';
+import { GpuContext } from './gpu';
+
+export interface RuntimeOptions {
+  /** A GPU object (navigator.gpu, or Dawn's create()) to take the adapter from. */
+  gpu?: GPU;
+  adapter?: GPUAdapter;
+  /** A device to use as it is: its features and limits are what they are. */
+  device?: GPUDevice;
+  powerPreference?: GPUPowerPreference;
+}
+
+export interface RuntimeInfo {
+  backend: 'webgpu' | 'cpu';
+  adapter: { vendor: string; architecture: string; description: string };
+  features: string[];
+}
+
+/** Features that help a kernel when present; each is requested only if the adapter has it. */
+const WANTED_FEATURES = ['subgroups', 'timestamp-query', 'shader-f16'] as const;
+
+export class Runtime {
+  protected constructor(
+    readonly info: RuntimeInfo,
+    private readonly ctx: GpuContext | null,
+  ) {}
+
+  /** A WebGPU runtime: from opts.device, opts.adapter, opts.gpu, or navigator.gpu, in that order. */
+  static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
+    let adapter = opts.adapter ?? null;
+    let device = opts.device;
+    if (!device) {
+      if (!adapter) {
+        const gpu = opts.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
+        if (!gpu) {
+          throw new GpuError(
+            'Runtime.create: no WebGPU here (navigator.gpu is undefined). In a browser, serve the page from a secure ' +
+              "context (https or http://127.0.0.1); in Node, import { Runtime } from 'seqgpu/node'.",
+          );
+        }
+        adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+        if (!adapter) throw new GpuError('Runtime.create: requestAdapter() returned null: this browser or driver offers no WebGPU adapter');
+      }
+      const requiredFeatures = WANTED_FEATURES.filter((f) => adapter!.features.has(f)) as GPUFeatureName[];
+      device = await adapter.requestDevice({ label: 'seqgpu', requiredFeatures, requiredLimits: adapterLimits(adapter) });
+    }
+    const ai = (adapter?.info ?? (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? {}) as Partial<GPUAdapterInfo>;
+    const info: RuntimeInfo = {
+      backend: 'webgpu',
+      adapter: { vendor: ai.vendor ?? '', architecture: ai.architecture ?? '', description: ai.description ?? '' },
+      features: [...device.features].sort(),
+    };
+    return new this(info, new GpuContext(device));
+  }
+
+  /** The CPU reference: the same interface, float64 sums, no GPU. */
+  static cpu(): Runtime {
+    return new this({ backend: 'cpu', adapter: { vendor: 'seqgpu', architecture: 'cpu-reference', description: 'float64 CPU reference' }, features: [] }, null);
+  }
+
+  get device(): GPUDevice | null {
+    return this.ctx?.device ?? null;
+  }
+
+  /** Checks shapes and limits, plans buffers, builds pipelines and bind groups: once per graph. */
+  async compile(graph: Graph, opts: CompileOptions = {}): Promise<Executable> {
+    if (!this.ctx) return new CpuExecutable(graph);
+    return GpuExecutable.compile(this.ctx, graph, opts);
+  }
+
+  destroy(): void {
+    if (!this.ctx || this.ctx.destroyed) return;
+    this.ctx.destroyed = true;
+    this.ctx.device.destroy();
+  }
+}
+
+/** Every numeric limit the adapter reports, so the device gets the adapter's real limits, not the defaults. */
+function adapterLimits(adapter: GPUAdapter): Record<string, number> {
+  const out: Record<string, number> = {};
+  const limits = adapter.limits as unknown as Record<string, unknown>;
+  for (let proto = limits; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key === 'constructor' || key in out) continue;
+      const v = limits[key];
+      if (typeof v === 'number') out[key] = v;
+    }
+  }
+  return out;
+}
+
+export { SeqgpuError, DeviceLostError };

@@ -1,0 +1,202 @@
+// The parity cases, one list for Chromium and Node. Shapes are awkward on purpose: 1, primes, and
+// sizes just past a tile, beside tile multiples; every matmul variant runs on them.
+import { Graph, type CompileOptions } from '../src/index';
+import { numel } from '../src/graph/shapes';
+import { randn, type ParityCase, type Tolerance } from './parity';
+
+// Matmul sums K products in f32; each add rounds with u = 2^-24 relative to the running sum. With
+// |a|, |b| <= s the sum stays within K s^2 and the error within about K u K s^2 (the gamma_K bound)
+// in the worst case; random signs keep it near sqrt(K) u. atol = 4e-7 K s^2 sits between the two,
+// far below the O(s^2) error of any indexing bug.
+const matmulTol = (k: number, s = 1): Tolerance => ({
+  atol: 4e-7 * Math.max(k, 1) * s * s + 1e-7, rtol: 1e-5,
+  why: 'f32 accumulation of K products: atol 4e-7*K*s^2 (between sqrt(K)*u and the K*u worst case)',
+});
+// Softmax: exp on the GPU is accurate to 3 + 2|x| ulp (WGSL), |x| up to 2 * 50 here; sums are of
+// positive terms, so the relative error stays near 1e-5 at worst.
+const softmaxTol: Tolerance = { atol: 1e-6, rtol: 1e-4, why: 'WGSL exp is 3 + 2|x| ulp; positive sums' };
+const exactTol: Tolerance = { atol: 0, rtol: 2.5e-7, why: 'one correctly rounded f32 op (div: 2.5 ulp)' };
+const transcTol: Tolerance = { atol: 1e-6, rtol: 1e-5, why: 'tanh/sigmoid through exp: a few ulp, plus clamping at |x| = 15' };
+
+let seed = 1;
+const feed = (shape: number[], scale = 1) => randn(numel(shape), seed++, scale);
+
+interface MatmulSpec {
+  a: number[];
+  b: number[];
+  /** Store A as [..., K, M] (B as [..., N, K]) and transpose it in the graph. */
+  aT?: boolean;
+  bT?: boolean;
+  scale?: number;
+}
+
+function matmulCase(id: string, spec: MatmulSpec, options?: CompileOptions): ParityCase {
+  const k = spec.a[spec.a.length - 1];
+  const swap = (s: number[]) => [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]];
+  return {
+    id, kernel: 'matmul', options, dispatches: 1,
+    tol: matmulTol(k, spec.scale ?? 1),
+    build: () => {
+      const g = new Graph();
+      const aStored = spec.aT ? swap(spec.a) : spec.a;
+      const bStored = spec.bT ? swap(spec.b) : spec.b;
+      let a = g.input('a', aStored), b = g.input('b', bStored);
+      if (spec.aT) a = g.transpose(a, -1, -2);
+      if (spec.bT) b = g.transpose(b, -2, -1);
+      g.output('y', g.matmul(a, b));
+      return { graph: g, feeds: { a: feed(aStored, spec.scale), b: feed(bStored, spec.scale) } };
+    },
+  };
+}
+
+function linearCase(id: string, x: number[], out: number, opts: { bias?: boolean; act?: 'relu' | 'tanh' | 'sigmoid' } = {}, options?: CompileOptions): ParityCase {
+  const k = x[x.length - 1];
+  return {
+    id, kernel: 'matmul', options, dispatches: 1,
+    tol: { ...matmulTol(k + 1), ...(opts.act && opts.act !== 'relu' ? { rtol: 1e-5, atol: matmulTol(k + 1).atol + 1e-6 } : {}) },
+    build: () => {
+      const g = new Graph();
+      const xs = g.input('x', x), w = g.input('w', [out, k]);
+      const b = opts.bias ? g.input('b', [out]) : undefined;
+      let y = g.linear(xs, w, b);
+      if (opts.act) y = g[opts.act](y);
+      g.output('y', y);
+      const feeds: Record<string, Float32Array> = { x: feed(x), w: feed([out, k]) };
+      if (b) feeds.b = feed([out]);
+      return { graph: g, feeds };
+    },
+  };
+}
+
+const SHAPES: [string, MatmulSpec][] = [
+  ['1x1x1', { a: [1, 1], b: [1, 1] }],
+  ['7x13x5', { a: [7, 13], b: [13, 5] }],
+  ['33x65x17', { a: [33, 65], b: [65, 17] }],
+  ['127x255x129', { a: [127, 255], b: [255, 129] }],
+  ['64x64x64', { a: [64, 64], b: [64, 64] }],
+  ['128x32x96', { a: [128, 32], b: [32, 96] }],
+  ['batched 3x33x17x20', { a: [3, 33, 17], b: [3, 17, 20] }],
+  ['broadcast [2,1,5,7]x[3,7,4]', { a: [2, 1, 5, 7], b: [3, 7, 4] }],
+  ['broadcast [4,9,8]x[8,5]', { a: [4, 9, 8], b: [8, 5] }],
+  ['aT 33x65x17', { a: [33, 65], b: [65, 17], aT: true }],
+  ['bT 33x65x17', { a: [33, 65], b: [65, 17], bT: true }],
+  ['aT bT batched [2,31,9]x[2,9,6]', { a: [2, 31, 9], b: [2, 9, 6], aT: true, bT: true }],
+  ['scaled x100 33x65x17', { a: [33, 65], b: [65, 17], scale: 100 }],
+];
+// Shapes where vec4 loads apply: each operand's contiguous dim a multiple of 4, the others awkward.
+const VEC4_SHAPES: [string, MatmulSpec][] = [
+  ['33x20x12', { a: [33, 20], b: [20, 12] }],
+  ['bT 37x20x17', { a: [37, 20], b: [20, 17], bT: true }],
+  ['aT 36x7x12', { a: [36, 7], b: [7, 12], aT: true }],
+  ['aT bT 36x12x5', { a: [36, 12], b: [12, 5], aT: true, bT: true }],
+  ['batched broadcast [3,1,9,8]x[2,8,4]', { a: [3, 1, 9, 8], b: [2, 8, 4] }],
+  ['128x64x128', { a: [128, 64], b: [64, 128] }],
+  ['scaled x100 65x36x68', { a: [65, 36], b: [36, 68], scale: 100 }],
+];
+
+const TILE_SWEEP = [
+  { TILE_M: 16, TILE_N: 16, TILE_K: 4 },
+  { TILE_M: 32, TILE_N: 64, TILE_K: 8 },
+  { TILE_M: 64, TILE_N: 32, TILE_K: 32 },
+];
+
+export const matmulCases: ParityCase[] = [
+  ...[...SHAPES, ...VEC4_SHAPES].map(([n, s]) => matmulCase(`matmul auto ${n}`, s)),
+  ...[...SHAPES, ...VEC4_SHAPES].map(([n, s]) => matmulCase(`matmul naive ${n}`, s, { variants: { matmul: 'naive' } })),
+  ...[...SHAPES, ...VEC4_SHAPES].map(([n, s]) => matmulCase(`matmul tiled ${n}`, s, { variants: { matmul: 'tiled' } })),
+  ...VEC4_SHAPES.map(([n, s]) => matmulCase(`matmul tiled-vec4 ${n}`, s, { variants: { matmul: 'tiled-vec4' } })),
+  ...TILE_SWEEP.flatMap((t) => [
+    matmulCase(`matmul tiled ${JSON.stringify(t)} 33x65x17`, SHAPES[2][1], { variants: { matmul: 'tiled' }, constants: { matmul: t } }),
+    matmulCase(`matmul tiled ${JSON.stringify(t)} aT bT 127x255x129`, { ...SHAPES[3][1], aT: true, bT: true }, { variants: { matmul: 'tiled' }, constants: { matmul: t } }),
+    matmulCase(`matmul tiled-vec4 ${JSON.stringify(t)} bT 37x20x17`, VEC4_SHAPES[1][1], { variants: { matmul: 'tiled-vec4' }, constants: { matmul: t } }),
+  ]),
+  matmulCase('matmul naive WG_NAIVE=1 (grid folded past 65535) 300x1x257', { a: [300, 1], b: [1, 257] }, { variants: { matmul: 'naive' }, constants: { matmul: { WG_NAIVE: 1 } } }),
+  linearCase('linear 1 feature, no bias', [1], 1),
+  linearCase('linear [5,7] -> 3 + bias', [5, 7], 3, { bias: true }),
+  linearCase('linear [2,17,33] -> 65 + bias, relu fused', [2, 17, 33], 65, { bias: true, act: 'relu' }),
+  linearCase('linear [3,20] -> 12 + bias, tanh fused', [3, 20], 12, { bias: true, act: 'tanh' }),
+  linearCase('linear [9,64] -> 130 + bias, sigmoid fused', [9, 64], 130, { bias: true, act: 'sigmoid' }),
+  linearCase('linear naive [4,13] -> 7 + bias, relu', [4, 13], 7, { bias: true, act: 'relu' }, { variants: { matmul: 'naive' } }),
+  linearCase('linear tiled [4,16] -> 8 + bias, relu', [4, 16], 8, { bias: true, act: 'relu' }, { variants: { matmul: 'tiled' } }),
+  linearCase('linear tiled-vec4 [33,16] -> 17 + bias, relu', [33, 16], 17, { bias: true, act: 'relu' }, { variants: { matmul: 'tiled-vec4' } }),
+];
+
+function softmaxCase(id: string, shape: number[], dim: number, scale: number, options?: CompileOptions, transposed = false): ParityCase {
+  return {
+    id, kernel: 'softmax', options, tol: softmaxTol,
+    build: () => {
+      const g = new Graph();
+      let x = g.input('x', shape);
+      if (transposed) x = g.transpose(x, 0, -1);
+      g.output('y', g.softmax(x, dim));
+      return { graph: g, feeds: { x: feed(shape, scale) } };
+    },
+  };
+}
+
+export const softmaxCases: ParityCase[] = [
+  ...[1, 7, 256, 257, 4097].flatMap((n) => [
+    softmaxCase(`softmax rows of ${n}`, [3, n], -1, 1),
+    softmaxCase(`softmax rows of ${n}, x50`, [2, n], -1, 50),
+  ]),
+  softmaxCase('softmax middle dim [3,257,5] dim 1, x50', [3, 257, 5], 1, 50),
+  softmaxCase('softmax dim 0 [7,4,3]', [7, 4, 3], 0, 1),
+  softmaxCase('softmax of a transposed view [6,33] dim -1', [6, 33], -1, 10, undefined, true),
+  softmaxCase('softmax WG=32 rows of 4097', [2, 4097], -1, 1, { constants: { softmax: { WG: 32 } } }),
+  softmaxCase('softmax 64 rows of 1024', [64, 1024], -1, 5),
+];
+
+function ewCase(id: string, tol: Tolerance, build: (g: Graph) => Record<string, Float32Array>, options?: CompileOptions): ParityCase {
+  return { id, kernel: 'elementwise', tol, options, build: () => { const g = new Graph(); return { graph: g, feeds: build(g) }; } };
+}
+
+export const elementwiseCases: ParityCase[] = [
+  ...(['add', 'sub', 'mul', 'div'] as const).map((op) =>
+    ewCase(`${op} broadcast [4,1,5] and [3,1]`, exactTol, (g) => {
+      g.output('y', g[op](g.input('a', [4, 1, 5]), g.input('b', [3, 1])));
+      return { a: feed([4, 1, 5]), b: feed([3, 1]) };
+    }),
+  ),
+  ...(['relu', 'tanh', 'sigmoid'] as const).map((op) =>
+    ewCase(`${op} of large magnitudes [7,13]`, transcTol, (g) => {
+      g.output('y', g[op](g.input('x', [7, 13])));
+      return { x: feed([7, 13], 40) };
+    }),
+  ),
+  ewCase('add of a transposed view and a row [5,3]^T + [5]', exactTol, (g) => {
+    g.output('y', g.add(g.transpose(g.input('a', [5, 3]), 0, 1), g.input('b', [5])));
+    return { a: feed([5, 3]), b: feed([5]) };
+  }),
+  ewCase('reshape of a transpose, then mul [2,3,4] -> [4,6]', exactTol, (g) => {
+    const x = g.transpose(g.input('x', [2, 3, 4]), 0, 2);
+    g.output('y', g.mul(g.reshape(x, [4, -1]), g.input('s', [1, 6])));
+    return { x: feed([2, 3, 4]), s: feed([1, 6]) };
+  }),
+  ewCase('output of a transposed input (copy) [3,1,7]', exactTol, (g) => {
+    g.output('y', g.transpose(g.input('x', [3, 1, 7]), 0, 2));
+    return { x: feed([3, 1, 7]) };
+  }),
+  ewCase('sigmoid WG=1, 70001 workgroups folded', transcTol, (g) => {
+    g.output('y', g.sigmoid(g.input('x', [70001])));
+    return { x: feed([70001], 8) };
+  }, { constants: { elementwise: { WG: 1 } } }),
+  ewCase('rank 9 broadcast add', exactTol, (g) => {
+    const s = [2, 1, 2, 1, 2, 1, 2, 1, 3];
+    g.output('y', g.add(g.input('a', s), g.input('b', [2, 1, 2, 1, 2, 1, 2, 3, 1])));
+    return { a: feed(s), b: feed([2, 1, 2, 1, 2, 1, 2, 3, 1]) };
+  }),
+  ewCase('mlp: linear -> relu -> linear -> softmax, residual add', { atol: 2e-5, rtol: 1e-4, why: 'two f32 GEMMs of K <= 24, then softmax' }, (g) => {
+    const x = g.input('x', [5, 24]);
+    const h = g.relu(g.linear(x, g.constant(feed([24, 24]), [24, 24]), g.constant(feed([24]), [24])));
+    g.output('y', g.softmax(g.add(g.linear(h, g.input('w2', [24, 24])), x), -1));
+    return { x: feed([5, 24]), w2: feed([24, 24]) };
+  }),
+];
+
+export const allCases: ParityCase[] = [...matmulCases, ...softmaxCases, ...elementwiseCases];
+
+const ids = new Set<string>();
+for (const c of allCases) {
+  if (ids.has(c.id)) throw new Error(`duplicate parity case id '${c.id}'`);
+  ids.add(c.id);
+}

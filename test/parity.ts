@@ -1,0 +1,92 @@
+// Parity checking shared by the Node and the Chromium runs: a case builds a graph and its feeds,
+// the GPU runtime and Runtime.cpu() run it, and every element must satisfy
+// |gpu - ref| <= atol + rtol * |ref|. A failure reports the index, both values and the max error.
+import { Runtime, type CompileOptions, type Feeds, type Graph } from '../src/index';
+
+export interface Tolerance {
+  atol: number;
+  rtol: number;
+  /** Why this tolerance: the error model of the kernel. */
+  why: string;
+}
+
+export interface ParityCase {
+  id: string;
+  /** The kernel family (shaders/<kernel>.wgsl) the case exercises. */
+  kernel: string;
+  tol: Tolerance;
+  build: () => { graph: Graph; feeds: Feeds };
+  options?: CompileOptions;
+  /** Expected exe.stats.dispatches, where the case checks fusion or view folding. */
+  dispatches?: number;
+}
+
+export interface ParityResult {
+  id: string;
+  ok: boolean;
+  maxAbsErr: number;
+  checked: number;
+  report: string;
+  steps: string[];
+  dispatches: number;
+}
+
+export async function runParity(rt: Runtime, c: ParityCase): Promise<ParityResult> {
+  const { graph, feeds } = c.build();
+  const gpuExe = await rt.compile(graph, c.options);
+  const cpuExe = await Runtime.cpu().compile(graph);
+  try {
+    const [got, want] = await Promise.all([gpuExe.run(feeds), cpuExe.run(feeds)]);
+    const lines: string[] = [];
+    let maxAbsErr = 0, checked = 0, bad = 0;
+    for (const name of cpuExe.outputNames) {
+      const g = got[name], w = want[name];
+      const shape = gpuExe.outputShape(name);
+      if (!g || g.length !== w.length) {
+        lines.push(`output '${name}': ${g?.length ?? 'no'} values, want ${w.length} (shape [${shape}])`);
+        bad++;
+        continue;
+      }
+      for (let i = 0; i < w.length; i++) {
+        const err = Math.abs(g[i] - w[i]);
+        checked++;
+        if (Number.isNaN(g[i]) !== Number.isNaN(w[i]) || err > c.tol.atol + c.tol.rtol * Math.abs(w[i])) {
+          if (++bad <= 10) lines.push(`  ${name}[${i}]: gpu ${g[i]} ref ${w[i]} |err| ${err}`);
+        }
+        if (!Number.isNaN(err)) maxAbsErr = Math.max(maxAbsErr, err);
+      }
+    }
+    const steps = 'steps' in gpuExe ? (gpuExe as { steps: string[] }).steps : [];
+    const dispatches = gpuExe.stats.dispatches;
+    if (c.dispatches !== undefined && dispatches !== c.dispatches) {
+      lines.push(`  dispatches: ${dispatches}, want ${c.dispatches} (${steps.join('; ')})`);
+      bad++;
+    }
+    const head = `${c.id}: ${bad ? `${bad} mismatches` : 'ok'}, max |err| ${maxAbsErr.toExponential(2)} ` +
+      `over ${checked} values (atol ${c.tol.atol}, rtol ${c.tol.rtol}) [${steps.join('; ')}]`;
+    return { id: c.id, ok: bad === 0 && checked > 0, maxAbsErr, checked, report: [head, ...lines].join('\n'), steps, dispatches };
+  } finally {
+    gpuExe.destroy();
+    cpuExe.destroy();
+  }
+}
+
+/** mulberry32: a small seeded generator, so the page and Node build the same feeds. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform values in [-scale, scale). */
+export function randn(n: number, seed: number, scale = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (2 * r() - 1) * scale;
+  return out;
+}
