@@ -3,13 +3,29 @@ import { defineConfig } from 'vitest/config';
 // wgsl_reflect's package "main" is CommonJS under "type": "module"; its ES build is the one to load.
 const alias = { wgsl_reflect: 'wgsl_reflect/wgsl_reflect.module.js' };
 
-export default defineConfig({
+// `vite build` writes dist/seqgpu.js, one self-contained ES module (shaders and wgsl_reflect inlined)
+// that a page imports as it is; `vite build --mode node` adds dist/node.js, the same engine with
+// Dawn's 'webgpu' package (left external) as the default GPU.
+export default defineConfig(({ mode }) => ({
   resolve: { alias },
   server: { host: '127.0.0.1' },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: mode !== 'node',
+    target: 'es2022',
+    minify: false,
+    sourcemap: true,
+    lib: {
+      entry: mode === 'node' ? 'src/node.ts' : 'src/index.ts',
+      formats: ['es'],
+      fileName: () => (mode === 'node' ? 'node.js' : 'seqgpu.js'),
+    },
+    rollupOptions: { external: ['webgpu', /^node:/] },
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     fileParallelism: false,
   },
-});
+}));
