@@ -1,6 +1,10 @@
 // matmul: C[z, M, N] = act(A[z, M, K] . B[z, K, N] + bias[N])
 //
-// Bindings: 0 params (uniform), 1 A, 2 B, 3 bias (a dummy when HAS_BIAS is false), 4 C (contiguous).
+// Bindings: 0 params (uniform), 1 A, 2 B, 3 bias (a dummy when HAS_BIAS is false), 4 C, 5 bias2 (a
+// second bias added to columns n < bias2Cols, a dummy when HAS_BIAS2 is false: a recurrent layer's
+// input projection folds b_ih and b_hh into one GEMM this way).
+// C(z, m, n) = C[cOffset + (z * M + m) * cRowStride + n]: rows may be wider than N, so two GEMMs can
+// fill the column halves of one buffer.
 // A and B are read through strides, so a transposed operand (torch .transpose(-1, -2)) costs no copy:
 // A(m, k) = A[aBase + m * aStrideM + k * aStrideK], B(k, n) = B[bBase + k * bStrideK + n * bStrideN].
 // Batch z is split over up to four broadcast batch dims; a broadcast dim has batch stride 0.
@@ -12,13 +16,14 @@
 //   matmul_tiled_vec4 the same tiling with vec4 global loads along each operand's contiguous dim
 //                     (that dim a multiple of 4, so a vec4 is wholly in or out of bounds).
 // Tunables (override): TILE_M, TILE_N (multiples of 4, (TILE_M/4)*(TILE_N/4) threads), TILE_K,
-// HAS_BIAS, ACT (0 none, 1 relu, 2 tanh, 3 sigmoid), A_T / B_T (operand stored transposed:
+// HAS_BIAS, HAS_BIAS2, ACT (0 none, 1 relu, 2 tanh, 3 sigmoid), A_T / B_T (operand stored transposed:
 // A as [K, M], B as [N, K]; chooses which dim the vec4 loads run along), WG_NAIVE.
 
 struct Params {
   M: u32, N: u32, K: u32, batch: u32,
   tilesM: u32, tilesN: u32, aStrideM: u32, aStrideK: u32,
-  bStrideK: u32, bStrideN: u32, pad0: u32, pad1: u32,
+  bStrideK: u32, bStrideN: u32, cOffset: u32, cRowStride: u32,
+  bias2Cols: u32, pad0: u32, pad1: u32, pad2: u32,
   batchShape: vec4<u32>,
   aBatchStride: vec4<u32>,
   bBatchStride: vec4<u32>,
@@ -31,11 +36,13 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
+@group(0) @binding(5) var<storage, read> bias2: array<f32>;
 
 override TILE_M: u32 = 64;
 override TILE_N: u32 = 64;
 override TILE_K: u32 = 16;
 override HAS_BIAS: bool = false;
+override HAS_BIAS2: bool = false;
 override ACT: u32 = 0;
 override A_T: bool = false;
 override B_T: bool = false;
@@ -61,7 +68,8 @@ fn epilogue(m: u32, n: u32, z: u32, acc: f32) {
   if (m >= p.M || n >= p.N) { return; }
   var v = acc;
   if (HAS_BIAS) { v += bias[n]; }
-  c[(z * p.M + m) * p.N + n] = activate(v);
+  if (HAS_BIAS2 && n < p.bias2Cols) { v += bias2[n]; }
+  c[p.cOffset + (z * p.M + m) * p.cRowStride + n] = activate(v);
 }
 
 // Offsets of batch z in A and B, from the (up to) four batch dims, innermost in .w.

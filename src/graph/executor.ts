@@ -8,6 +8,7 @@ import type { KernelOverrides } from '../kernels/kernel';
 import { checkFeeds, checkOutputName, type ExecStats, type Executable, type Feeds } from './executable';
 import type { Graph } from './graph';
 import { planGraph, type Plan } from './planner';
+import { checkIds } from '../reference/seq';
 
 export interface CompileOptions extends KernelOverrides {
   /** Time the pass with timestamp queries (when the device has them); stats.gpuMs then holds it. */
@@ -28,7 +29,7 @@ export class GpuExecutable implements Executable {
   private buffers: GPUBuffer[] = [];
   private dispatches: Dispatch[] = [];
   private inputBuffers = new Map<string, GPUBuffer>();
-  private outputs = new Map<string, { src: GPUBuffer; staging: GPUBuffer; bytes: number; n: number }>();
+  private outputs = new Map<string, { src: GPUBuffer; staging: GPUBuffer; bytes: number; n: number; int: boolean }>();
   private timer?: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer };
   private queue: Promise<unknown> = Promise.resolve();
   private destroyed = false;
@@ -79,6 +80,7 @@ export class GpuExecutable implements Executable {
     this.ctx.check('run');
     if (this.destroyed) throw new GpuError('run: this executable was destroyed');
     checkFeeds(this.graph, feeds);
+    for (const c of this.plan.idChecks) checkIds(feeds[c.input], c.num, this.graph.nodes[this.graph.inputs.get(c.input)!].shape);
     const { device } = this.ctx;
     await this.ctx.scoped('run', () => {
       for (const [name, buf] of this.inputBuffers) {
@@ -114,7 +116,9 @@ export class GpuExecutable implements Executable {
     }
     const out: Record<string, Float32Array> = {};
     for (const [name, o] of this.outputs) {
-      out[name] = new Float32Array(o.staging.getMappedRange(0, o.bytes).slice(0, 4 * o.n));
+      const bytes = o.staging.getMappedRange(0, o.bytes).slice(0, 4 * o.n);
+      // i32 and bool values (held as u32) come back as numbers in a Float32Array, like every output.
+      out[name] = o.int ? Float32Array.from(new Int32Array(bytes)) : new Float32Array(bytes);
       o.staging.unmap();
     }
     if (this.timer) {
@@ -186,7 +190,7 @@ export class GpuExecutable implements Executable {
       for (const [name, o] of plan.outputs) {
         const bytes = plan.slots[o.slot].bytes;
         const staging = this.buffer_(`output '${name}' readback`, bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-        this.outputs.set(name, { src: bySlot[o.slot], staging, bytes, n: o.shape.reduce((a, b) => a * b, 1) });
+        this.outputs.set(name, { src: bySlot[o.slot], staging, bytes, n: o.shape.reduce((a, b) => a * b, 1), int: o.dtype !== 'f32' });
       }
       if (opts.timestamps && device.features.has('timestamp-query')) {
         this.timer = {

@@ -2,6 +2,7 @@
 // shape error surfaces at the line that made it, naming the op and the shapes.
 import { ShapeError, fmtShape } from '../errors';
 import { broadcastShapes, checkShape, normDim, numel } from './shapes';
+import { buildAttention, buildLayerNorm, buildRnn, type AttentionOptions, type RnnOptions, type RnnParams } from './seq-ops';
 
 export type DType = 'f32' | 'i32' | 'bool';
 export type Unary = 'relu' | 'tanh' | 'sigmoid';
@@ -16,7 +17,30 @@ export type Node =
   | { op: Unary }
   | { op: 'softmax'; dim: number }
   | { op: 'reshape' }
-  | { op: 'transpose'; dim0: number; dim1: number };
+  | { op: 'transpose'; dim0: number; dim1: number }
+  | { op: 'gelu'; approximate: 'none' | 'tanh' }
+  | { op: 'layerNorm'; normalized: number; eps: number; hasWeight: boolean; hasBias: boolean }
+  | { op: 'embedding' }
+  | { op: 'attention'; scale: number; isCausal: boolean; mask: 'none' | 'bool' | 'float' }
+  | RnnNode
+  /** Output `index` of a multi-output node (the recurrent ops' hN and cN). */
+  | { op: 'select'; index: number };
+
+export type Cell = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
+
+/** A recurrent layer stack; inputs are [x, ...params in `paramNames` order, h0?, c0?]. */
+export interface RnnNode {
+  op: 'rnn';
+  cell: Cell;
+  hiddenSize: number;
+  numLayers: number;
+  bidirectional: boolean;
+  batchFirst: boolean;
+  hasBias: boolean;
+  hasH0: boolean;
+  hasC0: boolean;
+  paramNames: string[];
+}
 
 export type NodeOf<K extends Node['op']> = Extract<Node, { op: K }>;
 
@@ -53,7 +77,7 @@ export class Graph {
     checkShape('input', `input '${name}'`, shape);
     if (!DTYPES.includes(dtype)) throw new ShapeError(`input: '${name}' has unknown dtype '${dtype}'`);
     if (this.inputs.has(name)) throw new ShapeError(`input: the name '${name}' is already an input`);
-    const t = this.add_({ op: 'input', name }, [], shape, dtype);
+    const t = this.addNode({ op: 'input', name }, [], shape, dtype);
     this.inputs.set(name, t.id);
     return t;
   }
@@ -66,18 +90,18 @@ export class Graph {
     if (data.length !== numel(shape)) {
       throw new ShapeError(`constant: ${data.length} values do not fill shape ${fmtShape(shape)}`);
     }
-    return this.add_({ op: 'constant', data }, [], shape, data instanceof Int32Array ? 'i32' : 'f32');
+    return this.addNode({ op: 'constant', data }, [], shape, data instanceof Int32Array ? 'i32' : 'f32');
   }
 
   output(name: string, t: Tensor): void {
-    this.own_('output', t);
+    this.checkOwn('output', t);
     if (this.outputs.has(name)) throw new ShapeError(`output: the name '${name}' is already an output`);
     this.outputs.set(name, t.id);
   }
 
   /** torch.matmul for rank >= 2: [..., M, K] x [..., K, N] -> [..., M, N], batch dims broadcast. */
   matmul(a: Tensor, b: Tensor): Tensor {
-    this.f32_('matmul', a, b);
+    this.checkF32('matmul', a, b);
     const as = a.shape, bs = b.shape;
     if (as.length < 2 || bs.length < 2) {
       throw new ShapeError(`matmul: both operands need rank >= 2, got ${fmtShape(as)} and ${fmtShape(bs)}`);
@@ -89,12 +113,12 @@ export class Graph {
       );
     }
     const batch = broadcastShapes('matmul (batch dims)', as.slice(0, -2), bs.slice(0, -2));
-    return this.add_({ op: 'matmul' }, [a.id, b.id], [...batch, m, n]);
+    return this.addNode({ op: 'matmul' }, [a.id, b.id], [...batch, m, n]);
   }
 
   /** torch.nn.functional.linear: x [..., in] . weight[out, in]^T + bias[out]. */
   linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
-    this.f32_('linear', x, weight, ...(bias ? [bias] : []));
+    this.checkF32('linear', x, weight, ...(bias ? [bias] : []));
     const xs = x.shape, ws = weight.shape;
     if (xs.length < 1 || ws.length !== 2) {
       throw new ShapeError(`linear: x ${fmtShape(xs)} needs rank >= 1 and weight ${fmtShape(ws)} rank 2`);
@@ -108,7 +132,7 @@ export class Graph {
       throw new ShapeError(`linear: bias ${fmtShape(bias.shape)} must be [${ws[0]}] for weight ${fmtShape(ws)}`);
     }
     const inputs = bias ? [x.id, weight.id, bias.id] : [x.id, weight.id];
-    return this.add_({ op: 'linear', hasBias: !!bias }, inputs, [...xs.slice(0, -1), ws[0]]);
+    return this.addNode({ op: 'linear', hasBias: !!bias }, inputs, [...xs.slice(0, -1), ws[0]]);
   }
 
   add(a: Tensor, b: Tensor): Tensor {
@@ -135,16 +159,16 @@ export class Graph {
 
   /** Stable softmax along `dim` (default the last). */
   softmax(x: Tensor, dim = -1): Tensor {
-    this.f32_('softmax', x);
+    this.checkF32('softmax', x);
     const s = x.shape;
     if (s.length === 0) throw new ShapeError('softmax: needs rank >= 1, got a scalar []');
     const d = normDim('softmax', dim, s.length, s);
-    return this.add_({ op: 'softmax', dim: d }, [x.id], s);
+    return this.addNode({ op: 'softmax', dim: d }, [x.id], s);
   }
 
   /** torch.reshape; one dim may be -1. */
   reshape(x: Tensor, shape: number[]): Tensor {
-    this.own_('reshape', x);
+    this.checkOwn('reshape', x);
     const n = numel(x.shape);
     const free = shape.filter((d) => d === -1).length;
     if (free > 1 || shape.some((d) => !Number.isInteger(d) || d < -1)) {
@@ -161,31 +185,83 @@ export class Graph {
     if (numel(out) !== n) {
       throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${n} elements) to ${fmtShape(shape)}`);
     }
-    return this.add_({ op: 'reshape' }, [x.id], out, x.dtype);
+    return this.addNode({ op: 'reshape' }, [x.id], out, x.dtype);
   }
 
   /** torch.transpose: swaps dim0 and dim1. */
   transpose(x: Tensor, dim0: number, dim1: number): Tensor {
-    this.own_('transpose', x);
+    this.checkOwn('transpose', x);
     const s = x.shape;
     const d0 = normDim('transpose', dim0, s.length, s);
     const d1 = normDim('transpose', dim1, s.length, s);
     const out = s.slice();
     [out[d0], out[d1]] = [s[d1], s[d0]];
-    return this.add_({ op: 'transpose', dim0: d0, dim1: d1 }, [x.id], out, x.dtype);
+    return this.addNode({ op: 'transpose', dim0: d0, dim1: d1 }, [x.id], out, x.dtype);
+  }
+
+  /** torch.nn.functional.gelu: exact (erf) or the tanh approximation. */
+  gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+    this.checkF32('gelu', x);
+    if (approximate !== 'none' && approximate !== 'tanh') throw new ShapeError(`gelu: approximate must be 'none' or 'tanh', got '${approximate}'`);
+    return this.addNode({ op: 'gelu', approximate }, [x.id], x.shape);
+  }
+
+  /** torch.nn.functional.layer_norm over the trailing `normalizedShape` dims. */
+  layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+    return buildLayerNorm(this, x, normalizedShape, weight, bias, eps);
+  }
+
+  /** torch.nn.functional.embedding: ids (i32, any shape) index rows of weight [num, dim]. */
+  embedding(ids: Tensor, weight: Tensor): Tensor {
+    this.checkOwn('embedding', ids, weight);
+    if (ids.dtype !== 'i32') throw new ShapeError(`embedding: ids must be i32, got ${ids.dtype} ${fmtShape(ids.shape)}`);
+    if (weight.dtype !== 'f32' || weight.shape.length !== 2) {
+      throw new ShapeError(`embedding: weight must be f32 [num, dim], got ${weight.dtype} ${fmtShape(weight.shape)}`);
+    }
+    return this.addNode({ op: 'embedding' }, [ids.id, weight.id], [...ids.shape, weight.shape[1]]);
+  }
+
+  /**
+   * torch.nn.functional.scaled_dot_product_attention: q [..., Tq, D], k [..., Tk, D], v [..., Tk, Dv].
+   * A bool mask is true = attend; a float mask is added to the scores; isCausal is aligned top-left.
+   * A query row with every key masked gives zeros (torch gives NaN).
+   */
+  scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+    return buildAttention(this, q, k, v, opts);
+  }
+
+  /** torch.nn.LSTM (gates i, f, g, o); params under torch names. */
+  lstm(x: Tensor, params: RnnParams, opts: RnnOptions): { output: Tensor; hN: Tensor; cN: Tensor } {
+    const r = buildRnn(this, 'lstm', x, params, opts);
+    return { output: r[0], hN: r[1], cN: r[2] };
+  }
+
+  /** torch.nn.GRU (gates r, z, n; n = tanh(W_in x + b_in + r * (W_hn h + b_hn))). */
+  gru(x: Tensor, params: RnnParams, opts: RnnOptions): { output: Tensor; hN: Tensor } {
+    const r = buildRnn(this, 'gru', x, params, opts);
+    return { output: r[0], hN: r[1] };
+  }
+
+  /** torch.nn.RNN (Elman), nonlinearity 'tanh' (default) or 'relu'. */
+  rnn(x: Tensor, params: RnnParams, opts: RnnOptions & { nonlinearity?: 'tanh' | 'relu' }): { output: Tensor; hN: Tensor } {
+    const nl = opts.nonlinearity ?? 'tanh';
+    if (nl !== 'tanh' && nl !== 'relu') throw new ShapeError(`rnn: nonlinearity must be 'tanh' or 'relu', got '${nl}'`);
+    const r = buildRnn(this, nl === 'tanh' ? 'rnn_tanh' : 'rnn_relu', x, params, opts);
+    return { output: r[0], hN: r[1] };
   }
 
   private binary_(op: Binary, a: Tensor, b: Tensor): Tensor {
-    this.f32_(op, a, b);
-    return this.add_({ op }, [a.id, b.id], broadcastShapes(op, a.shape, b.shape));
+    this.checkF32(op, a, b);
+    return this.addNode({ op }, [a.id, b.id], broadcastShapes(op, a.shape, b.shape));
   }
 
   private unary_(op: Unary, x: Tensor): Tensor {
-    this.f32_(op, x);
-    return this.add_({ op }, [x.id], x.shape);
+    this.checkF32(op, x);
+    return this.addNode({ op }, [x.id], x.shape);
   }
 
-  private own_(op: string, ...ts: Tensor[]): void {
+  /** @internal Checks that every operand is a tensor of this graph. */
+  checkOwn(op: string, ...ts: Tensor[]): void {
     for (const t of ts) {
       if (!(t instanceof Tensor) || t.graph !== this) {
         throw new ShapeError(`${op}: an operand is not a tensor of this graph`);
@@ -193,14 +269,16 @@ export class Graph {
     }
   }
 
-  private f32_(op: string, ...ts: Tensor[]): void {
-    this.own_(op, ...ts);
+  /** @internal Checks ownership and the f32 dtype. */
+  checkF32(op: string, ...ts: Tensor[]): void {
+    this.checkOwn(op, ...ts);
     for (const t of ts) {
       if (t.dtype !== 'f32') throw new ShapeError(`${op}: expects f32 operands, got ${t.dtype} ${fmtShape(t.shape)}`);
     }
   }
 
-  private add_(node: Node, inputs: number[], shape: number[], dtype: DType = 'f32'): Tensor {
+  /** @internal Appends a node; builders have checked its inputs and shape. */
+  addNode(node: Node, inputs: number[], shape: number[], dtype: DType = 'f32'): Tensor {
     const id = this.nodes.length;
     this.nodes.push({ id, node, inputs, shape, dtype });
     return new Tensor(this, id);

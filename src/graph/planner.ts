@@ -1,12 +1,16 @@
 // Lowers a Graph to a dispatch list once, at compile: views (reshape, transpose) become strides,
 // linear's bias and a following activation fold into the matmul epilogue, and intermediates share
-// buffers by liveness. Everything here is checked before any GPU object exists.
+// buffers by liveness. Everything here is checked before any GPU object exists. Op families with
+// kernels of their own lower in lower-*.ts through the LowerCtx below.
 import { LimitError, fmtShape } from '../errors';
 import { planElementwise } from '../kernels/elementwise';
 import { isContiguous, type DeviceLimits, type KernelOverrides, type KernelPlan, type View } from '../kernels/kernel';
 import { ACT, planMatmul } from '../kernels/matmul';
 import { planSoftmax } from '../kernels/softmax';
 import type { DType, Graph, GraphNode } from './graph';
+import { lowerAttention } from './lower-attention';
+import { lowerEmbedding, lowerGelu, lowerLayerNorm } from './lower-norm';
+import { lowerRnn } from './lower-rnn';
 import { contiguousStrides, numel } from './shapes';
 
 export type SlotKind = 'input' | 'constant' | 'temp';
@@ -26,107 +30,157 @@ export interface Slot {
 export interface Step {
   label: string;
   plan: KernelPlan;
-  /** Binding index -> slot id; 'dummy' fills a binding the variant does not read (no bias). */
+  /** Binding index -> slot id; 'dummy' fills a binding the variant does not read. */
   bind: Record<number, number | 'dummy'>;
-  out: number;
+  /** The slots this step writes (the rest of `bind` is read). */
+  writes: number[];
   /** Elements written; a step writing none is not dispatched. */
   numel: number;
+}
+
+/** An embedding whose ids are fed at run: checked on the CPU before anything is dispatched. */
+export interface IdCheck {
+  input: string;
+  num: number;
 }
 
 export interface Plan {
   slots: Slot[];
   steps: Step[];
-  outputs: Map<string, { slot: number; shape: number[] }>;
+  outputs: Map<string, { slot: number; shape: number[]; dtype: DType }>;
   /** Byte size of each pooled intermediate buffer. */
   pool: number[];
   naiveBytes: number;
+  idChecks: IdCheck[];
 }
 
-interface Val extends View {
+/** A value as kernels see it: a view into a slot. */
+export interface Val extends View {
   slot: number;
 }
 
 export interface PlanLimits extends DeviceLimits {
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
+  maxStorageBuffersPerShaderStage: number;
 }
 
+/** What op lowerings in lower-*.ts use to make slots and steps. */
+export class LowerCtx {
+  readonly slots: Slot[] = [];
+  readonly steps: Step[] = [];
+  readonly vals: Val[] = [];
+  /** Multi-output nodes: every output's value, in order. */
+  readonly tuples = new Map<number, Val[]>();
+  readonly idChecks: IdCheck[] = [];
+  private readonly producer = new Map<number, Step>();
+
+  constructor(
+    readonly graph: Graph,
+    readonly limits: PlanLimits,
+    readonly overrides: KernelOverrides | undefined,
+  ) {}
+
+  arg(n: GraphNode, i: number): Val {
+    return this.vals[n.inputs[i]];
+  }
+
+  /** A slot for `shape`; `op` names the op in the limit error. */
+  slot(kind: SlotKind, op: string, shape: number[], dtype: DType, extra: Partial<Slot> = {}): number {
+    const bytes = Math.max(16, Math.ceil((4 * numel(shape)) / 16) * 16);
+    const max = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+    if (bytes > max) {
+      throw new LimitError(`${op}: ${dtype} ${fmtShape(shape)} needs a ${bytes}-byte buffer; the device binds at most ${max} bytes`);
+    }
+    this.slots.push({ id: this.slots.length, kind, bytes, dtype, ...extra });
+    return this.slots.length - 1;
+  }
+
+  temp(n: GraphNode, shape = n.shape): Val {
+    return contiguous(this.slot('temp', n.node.op, shape, 'f32'), shape);
+  }
+
+  /** Appends a dispatch; `writes` are the slots it writes (all of them bound in `bind`). */
+  step(label: string, plan: KernelPlan, bind: Record<number, number | 'dummy'>, writes: number[], count: number): Step {
+    const s: Step = { label: `${label} (${plan.variant})`, plan, bind, writes, numel: count };
+    this.steps.push(s);
+    for (const w of writes) this.producer.set(w, s);
+    return s;
+  }
+
+  /** The usual one-output kernel: a fresh contiguous temp of n's shape bound at `outBinding`. */
+  emit(n: GraphNode, plan: KernelPlan, bind: Record<number, number | 'dummy'>, outBinding: number): Val {
+    const out = this.temp(n);
+    this.step(`${n.node.op}#${n.id} ${fmtShape(n.shape)}`, plan, { ...bind, [outBinding]: out.slot }, [out.slot], numel(n.shape));
+    return out;
+  }
+
+  producerOf(slot: number): Step | undefined {
+    return this.producer.get(slot);
+  }
+
+  copyOf(n: GraphNode, v: Val): Val {
+    const out = this.temp(n, v.shape);
+    const plan = planElementwise('copy', [v], v.shape, this.overrides, this.limits);
+    this.step(`copy for ${n.node.op}#${n.id} ${fmtShape(v.shape)}`, plan, { 1: v.slot, 3: out.slot }, [out.slot], numel(v.shape));
+    return out;
+  }
+
+  /** `v` itself when contiguous, else a contiguous copy. */
+  dense(n: GraphNode, v: Val): Val {
+    return isContiguous(v) ? v : this.copyOf(n, v);
+  }
+}
+
+export const contiguous = (slot: number, shape: number[]): Val => ({ slot, shape, strides: contiguousStrides(shape) });
+
 export function planGraph(graph: Graph, limits: PlanLimits, overrides?: KernelOverrides): Plan {
-  const slots: Slot[] = [];
-  const steps: Step[] = [];
-  const vals: Val[] = [];
-  const producer = new Map<number, Step>(); // slot -> the step that writes it
+  const ctx = new LowerCtx(graph, limits, overrides);
   const outputIds = new Set(graph.outputs.values());
   const uses = countUses(graph);
-
-  const newSlot = (kind: SlotKind, n: GraphNode, extra: Partial<Slot> = {}): number => {
-    const bytes = Math.max(16, Math.ceil((4 * numel(n.shape)) / 16) * 16);
-    const max = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-    if (bytes > max) {
-      throw new LimitError(
-        `${n.node.op}: ${n.dtype} ${fmtShape(n.shape)} needs a ${bytes}-byte buffer; the device binds at most ${max} bytes`,
-      );
-    }
-    slots.push({ id: slots.length, kind, bytes, dtype: n.dtype, ...extra });
-    return slots.length - 1;
-  };
-  const contiguous = (slot: number, shape: number[]): Val => ({ slot, shape, strides: contiguousStrides(shape) });
-  const emit = (n: GraphNode, plan: KernelPlan, bind: Record<number, number | 'dummy'>, outBinding: number): Val => {
-    const out = newSlot('temp', n);
-    const step: Step = { label: `${n.node.op}#${n.id} ${fmtShape(n.shape)} (${plan.variant})`, plan, bind: { ...bind, [outBinding]: out }, out, numel: numel(n.shape) };
-    steps.push(step);
-    producer.set(out, step);
-    return contiguous(out, n.shape);
-  };
-  const copyOf = (n: GraphNode, v: Val): Val =>
-    emit(n, planElementwise('copy', [v], v.shape, overrides, limits), { 1: v.slot }, 3);
-  const dense = (n: GraphNode, v: Val): Val => (isContiguous(v) ? v : copyOf(n, v));
-
   const needed = neededNodes(graph);
   for (const n of graph.nodes) {
     if (!needed[n.id]) continue;
-    const arg = (i: number) => vals[n.inputs[i]];
+    const arg = (i: number) => ctx.arg(n, i);
     const node = n.node;
+    let val: Val;
     switch (node.op) {
       case 'input':
-        vals[n.id] = contiguous(newSlot('input', n, { name: node.name }), n.shape);
+        val = contiguous(ctx.slot('input', 'input', n.shape, n.dtype, { name: node.name }), n.shape);
         break;
       case 'constant':
-        vals[n.id] = contiguous(newSlot('constant', n, { data: node.data }), n.shape);
+        val = contiguous(ctx.slot('constant', 'constant', n.shape, n.dtype, { data: node.data }), n.shape);
         break;
       case 'matmul': {
         const plan = planMatmul({ a: arg(0), b: arg(1), hasBias: false, act: ACT.none }, overrides, limits);
-        vals[n.id] = emit(n, plan, { 1: arg(0).slot, 2: arg(1).slot, 3: 'dummy' }, 4);
+        val = ctx.emit(n, plan, { 1: arg(0).slot, 2: arg(1).slot, 3: 'dummy', 5: 'dummy' }, 4);
         break;
       }
       case 'linear': {
         const x = arg(0), w = arg(1);
         const k = w.shape[1];
         // A contiguous x folds all leading dims into M, so tiles span the whole batch.
-        const a: View = isContiguous(x) || x.shape.length === 1
-          ? { shape: [numel(x.shape.slice(0, -1)), k], strides: [k, 1] }
-          : x;
+        const a: View = isContiguous(x) || x.shape.length === 1 ? { shape: [numel(x.shape.slice(0, -1)), k], strides: [k, 1] } : x;
         const b: View = { shape: [k, w.shape[0]], strides: [w.strides[1], w.strides[0]] };
         const plan = planMatmul({ a, b, hasBias: node.hasBias, act: ACT.none }, overrides, limits);
-        vals[n.id] = emit(n, plan, { 1: x.slot, 2: w.slot, 3: node.hasBias ? arg(2).slot : 'dummy' }, 4);
+        val = ctx.emit(n, plan, { 1: x.slot, 2: w.slot, 3: node.hasBias ? arg(2).slot : 'dummy', 5: 'dummy' }, 4);
         break;
       }
       case 'relu':
       case 'tanh':
       case 'sigmoid': {
         const src = arg(0);
-        const prod = producer.get(src.slot);
         const srcId = n.inputs[0];
-        const fusable =
-          prod && prod.plan.shader.file.endsWith('matmul.wgsl') && prod.plan.constants.ACT === ACT.none &&
-          uses[srcId] === 1 && !outputIds.has(srcId) && graph.nodes[srcId].node.op !== 'reshape' &&
-          graph.nodes[srcId].node.op !== 'transpose';
+        const prod = ctx.producerOf(src.slot);
+        const srcOp = graph.nodes[srcId].node.op;
+        const fusable = prod && prod.plan.shader.file.endsWith('matmul.wgsl') && prod.plan.constants.ACT === ACT.none &&
+          uses[srcId] === 1 && !outputIds.has(srcId) && (srcOp === 'matmul' || srcOp === 'linear');
         if (fusable) {
           prod.plan.constants.ACT = ACT[node.op];
-          prod.label = prod.label.replace(/\)$/, ` +${node.op})`);
-          vals[n.id] = src;
+          prod.label = prod.label.replace(/ \(/, ` +${node.op} (`);
+          val = src;
         } else {
-          vals[n.id] = emit(n, planElementwise(node.op, [src], n.shape, overrides, limits), { 1: src.slot }, 3);
+          val = ctx.emit(n, planElementwise(node.op, [src], n.shape, overrides, limits), { 1: src.slot }, 3);
         }
         break;
       }
@@ -134,58 +188,88 @@ export function planGraph(graph: Graph, limits: PlanLimits, overrides?: KernelOv
       case 'sub':
       case 'mul':
       case 'div':
-        vals[n.id] = emit(n, planElementwise(node.op, [arg(0), arg(1)], n.shape, overrides, limits), { 1: arg(0).slot, 2: arg(1).slot }, 3);
+        val = ctx.emit(n, planElementwise(node.op, [arg(0), arg(1)], n.shape, overrides, limits), { 1: arg(0).slot, 2: arg(1).slot }, 3);
         break;
       case 'softmax': {
-        const x = dense(n, arg(0));
-        vals[n.id] = emit(n, planSoftmax(n.shape, node.dim, overrides, limits), { 1: x.slot }, 2);
+        const x = ctx.dense(n, arg(0));
+        val = ctx.emit(n, planSoftmax(n.shape, node.dim, overrides, limits), { 1: x.slot }, 2);
         break;
       }
-      case 'reshape': {
-        const x = dense(n, arg(0));
-        vals[n.id] = contiguous(x.slot, n.shape);
+      case 'reshape':
+        val = contiguous(ctx.dense(n, arg(0)).slot, n.shape);
         break;
-      }
       case 'transpose': {
         const x = arg(0);
         const shape = x.shape.slice(), strides = x.strides.slice();
         [shape[node.dim0], shape[node.dim1]] = [shape[node.dim1], shape[node.dim0]];
         [strides[node.dim0], strides[node.dim1]] = [strides[node.dim1], strides[node.dim0]];
-        vals[n.id] = { slot: x.slot, shape, strides };
+        val = { slot: x.slot, shape, strides };
         break;
       }
+      case 'gelu':
+        val = lowerGelu(ctx, n as GraphNode<typeof node>);
+        break;
+      case 'layerNorm':
+        val = lowerLayerNorm(ctx, n as GraphNode<typeof node>);
+        break;
+      case 'embedding':
+        val = lowerEmbedding(ctx, n as GraphNode<typeof node>);
+        break;
+      case 'attention':
+        val = lowerAttention(ctx, n as GraphNode<typeof node>);
+        break;
+      case 'rnn': {
+        const outs = lowerRnn(ctx, n as GraphNode<typeof node>);
+        ctx.tuples.set(n.id, outs);
+        val = outs[0];
+        break;
+      }
+      case 'select':
+        val = ctx.tuples.get(n.inputs[0])![node.index];
+        break;
     }
+    ctx.vals[n.id] = val;
   }
 
-  const outputs = new Map<string, { slot: number; shape: number[] }>();
+  const outputs = new Map<string, { slot: number; shape: number[]; dtype: DType }>();
   for (const [name, id] of graph.outputs) {
-    const v = dense(graph.nodes[id], vals[id]);
-    outputs.set(name, { slot: v.slot, shape: graph.nodes[id].shape });
+    const n = graph.nodes[id];
+    const v = ctx.dense(n, ctx.vals[id]);
+    outputs.set(name, { slot: v.slot, shape: n.shape, dtype: n.dtype });
   }
-  const { pool, naiveBytes } = assignPool(slots, steps, new Set([...outputs.values()].map((o) => o.slot)));
-  return { slots, steps, outputs, pool, naiveBytes };
+  const { pool, naiveBytes } = assignPool(ctx.slots, ctx.steps, new Set([...outputs.values()].map((o) => o.slot)));
+  return { slots: ctx.slots, steps: ctx.steps, outputs, pool, naiveBytes, idChecks: ctx.idChecks };
 }
 
-/** Gives each temp slot a pool buffer: a buffer is reused once the last step reading it has run. */
+/**
+ * Gives each temp slot a pool buffer, live from the first step that binds it to the last (to the
+ * end for outputs); a buffer is reused, best fit, once its slot is dead.
+ */
 function assignPool(slots: Slot[], steps: Step[], outputSlots: Set<number>): { pool: number[]; naiveBytes: number } {
-  const lastUse = new Map<number, number>();
+  const first = new Map<number, number>(), last = new Map<number, number>();
   steps.forEach((s, i) => {
-    for (const v of Object.values(s.bind)) if (v !== 'dummy' && v !== s.out) lastUse.set(v, i);
+    for (const v of Object.values(s.bind)) {
+      if (v === 'dummy' || slots[v].kind !== 'temp') continue;
+      if (!first.has(v)) first.set(v, i);
+      last.set(v, i);
+    }
   });
   const pool: number[] = [];
   const free: number[] = [];
   let naiveBytes = 0;
-  steps.forEach((s, i) => {
-    const slot = slots[s.out];
-    naiveBytes += slot.bytes;
-    // Best fit: the smallest free buffer that holds the slot, else a new one.
-    let best = -1;
-    for (const b of free) if (pool[b] >= slot.bytes && (best < 0 || pool[b] < pool[best])) best = b;
-    if (best >= 0) free.splice(free.indexOf(best), 1);
-    else best = pool.push(slot.bytes) - 1;
-    slot.pool = best;
-    for (const [sid, last] of lastUse) {
-      if (last === i && slots[sid].kind === 'temp' && !outputSlots.has(sid)) free.push(slots[sid].pool!);
+  steps.forEach((_, i) => {
+    for (const [sid, f] of first) {
+      if (f !== i) continue;
+      const slot = slots[sid];
+      naiveBytes += slot.bytes;
+      let best = -1;
+      for (const b of free) if (pool[b] >= slot.bytes && (best < 0 || pool[b] < pool[best])) best = b;
+      if (best >= 0) free.splice(free.indexOf(best), 1);
+      else best = pool.push(slot.bytes) - 1;
+      slot.pool = best;
+    }
+    for (const [sid, l] of last) {
+      if (l === i && !outputSlots.has(sid)) free.push(slots[sid].pool!);
     }
   });
   return { pool, naiveBytes };

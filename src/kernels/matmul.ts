@@ -27,6 +27,10 @@ export interface MatmulArgs {
   b: View;
   hasBias: boolean;
   act: number;
+  /** A second bias (binding 5) added to columns n < bias2Cols (default N). */
+  bias2?: { cols?: number };
+  /** Where C goes: element (z, m, n) at offset + (z * M + m) * rowStride + n; default contiguous. */
+  out?: { offset: number; rowStride: number };
 }
 
 export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefined, limits: DeviceLimits): KernelPlan {
@@ -68,7 +72,7 @@ export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefi
     variant === 'naive' ? { WG_NAIVE: 64 } : { TILE_M: small ? 32 : 64, TILE_N: small ? 32 : 64, TILE_K: 16 },
     overrides,
   );
-  Object.assign(constants, { HAS_BIAS: args.hasBias, ACT: args.act, A_T: aT, B_T: bT });
+  Object.assign(constants, { HAS_BIAS: args.hasBias, HAS_BIAS2: !!args.bias2, ACT: args.act, A_T: aT, B_T: bT });
   let total: number;
   let tilesM = 1, tilesN = 1;
   if (variant === 'naive') {
@@ -100,6 +104,7 @@ export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefi
     grid: foldGrid(`matmul (${entry})`, total, limits),
     uniforms: {
       M, N, K, batch, tilesM, tilesN, aStrideM, aStrideK, bStrideK, bStrideN,
+      cOffset: args.out?.offset ?? 0, cRowStride: args.out?.rowStride ?? N, bias2Cols: args.bias2?.cols ?? N,
       batchShape: pad(collapsed.shape, 1),
       aBatchStride: pad(collapsed.strides[0], 0),
       bBatchStride: pad(collapsed.strides[1], 0),

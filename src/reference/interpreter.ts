@@ -2,6 +2,7 @@
 import type { Graph, GraphNode } from '../graph/graph';
 import { checkFeeds, checkOutputName, type ExecStats, type Executable, type Feeds } from '../graph/executable';
 import * as ref from './ops';
+import * as seq from './seq';
 
 export class CpuExecutable implements Executable {
   readonly stats: ExecStats = { dispatches: 0, submits: 0, bytesAllocated: 0, peakBytes: 0, naiveBytes: 0, gpuMs: null };
@@ -18,9 +19,15 @@ export class CpuExecutable implements Executable {
   async run(feeds: Feeds): Promise<Record<string, Float32Array>> {
     checkFeeds(this.graph, feeds);
     const values: ref.Value[] = [];
+    const tuples = new Map<number, ref.Value[]>();
     const needed = this.needed_();
     for (const n of this.graph.nodes) {
-      if (needed[n.id]) values[n.id] = evalNode(n, values.length ? values : [], feeds);
+      if (!needed[n.id]) continue;
+      const r = evalNode(n, values, tuples, feeds);
+      if (Array.isArray(r)) {
+        tuples.set(n.id, r);
+        values[n.id] = r[0];
+      } else values[n.id] = r;
     }
     const out: Record<string, Float32Array> = {};
     for (const [name, id] of this.graph.outputs) out[name] = Float32Array.from(values[id].data);
@@ -39,7 +46,7 @@ export class CpuExecutable implements Executable {
   }
 }
 
-function evalNode(n: GraphNode, values: ref.Value[], feeds: Feeds): ref.Value {
+function evalNode(n: GraphNode, values: ref.Value[], tuples: Map<number, ref.Value[]>, feeds: Feeds): ref.Value | ref.Value[] {
   const arg = (i: number) => values[n.inputs[i]];
   const node = n.node;
   switch (node.op) {
@@ -66,5 +73,23 @@ function evalNode(n: GraphNode, values: ref.Value[], feeds: Feeds): ref.Value {
       return { data: arg(0).data, shape: n.shape };
     case 'transpose':
       return ref.transpose(arg(0), node.dim0, node.dim1);
+    case 'gelu':
+      return seq.gelu(arg(0), node.approximate);
+    case 'layerNorm': {
+      const w = node.hasWeight ? arg(1) : undefined;
+      return seq.layerNorm(arg(0), node.normalized, node.eps, w, node.hasBias ? arg(node.hasWeight ? 2 : 1) : undefined);
+    }
+    case 'embedding':
+      return seq.embedding(arg(0), arg(1));
+    case 'attention':
+      return seq.attention(node, arg(0), arg(1), arg(2), node.mask !== 'none' ? arg(3) : undefined);
+    case 'rnn': {
+      const params: Record<string, ref.Value> = {};
+      node.paramNames.forEach((name, i) => (params[name] = arg(1 + i)));
+      const rest = 1 + node.paramNames.length;
+      return seq.rnn(node, arg(0), params, node.hasH0 ? arg(rest) : undefined, node.hasC0 ? arg(rest + (node.hasH0 ? 1 : 0)) : undefined);
+    }
+    case 'select':
+      return tuples.get(n.inputs[0])![node.index];
   }
 }
