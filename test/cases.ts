@@ -3,6 +3,9 @@
 import { Graph, type CompileOptions } from '../src/index';
 import { numel } from '../src/graph/shapes';
 import { randn, type ParityCase, type Tolerance } from './parity';
+import { attentionCases } from './cases-attention';
+import { normCases } from './cases-norm';
+import { rnnCases } from './cases-rnn';
 
 // Matmul sums K products in f32; each add rounds with u = 2^-24 relative to the running sum. With
 // |a|, |b| <= s the sum stays within K s^2 and the error within about K u K s^2 (the gamma_K bound)
@@ -193,7 +196,9 @@ export const elementwiseCases: ParityCase[] = [
   }),
 ];
 
-export const allCases: ParityCase[] = [...matmulCases, ...softmaxCases, ...elementwiseCases];
+export const allCases: ParityCase[] = [
+  ...matmulCases, ...softmaxCases, ...elementwiseCases, ...normCases, ...rnnCases, ...attentionCases,
+];
 
 const ids = new Set<string>();
 for (const c of allCases) {
