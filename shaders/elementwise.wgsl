@@ -2,7 +2,8 @@
 //
 // Bindings: 0 params (uniform), 1 a, 2 b (binary only), 3 out. Inputs are read through strides, so
 // broadcasting (stride 0), transposes and other views are indexed, never copied first.
-// OP (override): 0 copy, 1 relu, 2 tanh, 3 sigmoid; 10 add, 11 sub, 12 mul, 13 div.
+// OP (override): 0 copy, 1 relu, 2 tanh, 3 sigmoid, 4 gelu (erf), 5 gelu (tanh form);
+// 10 add, 11 sub, 12 mul, 13 div.
 // STRIDED (override): false when every input is contiguous with the output's shape (no index math).
 // WG (override): threads per workgroup. The grid is folded over x, y, z; excess threads return.
 
@@ -27,8 +28,22 @@ fn unaryOp(x: f32) -> f32 {
     case 1u: { return max(x, 0.0); }
     case 2u: { return tanh(clamp(x, -15.0, 15.0)); }
     case 3u: { return 1.0 / (1.0 + exp(-x)); }
+    case 4u: { return 0.5 * x * (1.0 + erf(x * 0.70710678118654752)); }
+    case 5u: {
+      let u = 0.79788456080286536 * (x + 0.044715 * x * x * x);
+      return 0.5 * x * (1.0 + tanh(clamp(u, -15.0, 15.0)));
+    }
     default: { return x; }
   }
+}
+
+// WGSL has no erf. Abramowitz & Stegun 7.1.26: |error| <= 1.5e-7, exact (+-1) once exp(-x^2)
+// underflows, so gelu stays within 1.5e-7 * |x| / 2 of the exact form.
+fn erf(x: f32) -> f32 {
+  let a = abs(x);
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(x) * (1.0 - poly * exp(-a * a));
 }
 
 fn binaryOp(x: f32, y: f32) -> f32 {

@@ -1,14 +1,39 @@
-// Lowers gelu, layerNorm and embedding.
+// Lowers gelu (an elementwise op), layerNorm and embedding. Embedding ids fed at run are recorded
+// for a CPU range check before dispatch; constant ids are checked here, at compile.
 import { ShapeError } from '../errors';
+import { planElementwise } from '../kernels/elementwise';
+import { planEmbedding, planLayerNorm } from '../kernels/norm';
+import { checkIds } from '../reference/seq';
 import type { GraphNode, NodeOf } from './graph';
 import type { LowerCtx, Val } from './planner';
+import { numel } from './shapes';
 
-export function lowerGelu(_ctx: LowerCtx, n: GraphNode<NodeOf<'gelu'>>): Val {
-  throw new ShapeError(`gelu#${n.id}: todo`);
+export function lowerGelu(ctx: LowerCtx, n: GraphNode<NodeOf<'gelu'>>): Val {
+  const op = n.node.approximate === 'tanh' ? 'gelu_tanh' : 'gelu';
+  const x = ctx.arg(n, 0);
+  return ctx.emit(n, planElementwise(op, [x], n.shape, ctx.overrides, ctx.limits), { 1: x.slot }, 3);
 }
-export function lowerLayerNorm(_ctx: LowerCtx, n: GraphNode<NodeOf<'layerNorm'>>): Val {
-  throw new ShapeError(`layerNorm#${n.id}: todo`);
+
+export function lowerLayerNorm(ctx: LowerCtx, n: GraphNode<NodeOf<'layerNorm'>>): Val {
+  const { normalized, eps, hasWeight, hasBias } = n.node;
+  const x = ctx.dense(n, ctx.arg(n, 0));
+  const w = hasWeight ? ctx.dense(n, ctx.arg(n, 1)).slot : 'dummy';
+  const b = hasBias ? ctx.dense(n, ctx.arg(n, hasWeight ? 2 : 1)).slot : 'dummy';
+  const rows = normalized === 0 ? 0 : numel(n.shape) / normalized;
+  const plan = planLayerNorm(rows, normalized, eps, hasWeight, hasBias, ctx.overrides, ctx.limits);
+  return ctx.emit(n, plan, { 1: x.slot, 2: w, 3: b }, 4);
 }
-export function lowerEmbedding(_ctx: LowerCtx, n: GraphNode<NodeOf<'embedding'>>): Val {
-  throw new ShapeError(`embedding#${n.id}: todo`);
+
+export function lowerEmbedding(ctx: LowerCtx, n: GraphNode<NodeOf<'embedding'>>): Val {
+  const [num, dim] = ctx.graph.nodes[n.inputs[1]].shape;
+  // Ids reach the kernel unchanged through views, so the range check looks at their source.
+  let src = ctx.graph.nodes[n.inputs[0]];
+  while (src.node.op === 'reshape' || src.node.op === 'transpose') src = ctx.graph.nodes[src.inputs[0]];
+  if (src.node.op === 'input') ctx.idChecks.push({ input: src.node.name, num });
+  else if (src.node.op === 'constant') checkIds(src.node.data, num, src.shape);
+  else throw new ShapeError(`embedding: ids must come from an input or a constant, got ${src.node.op}`);
+  const ids = ctx.dense(n, ctx.arg(n, 0));
+  const w = ctx.dense(n, ctx.arg(n, 1));
+  const plan = planEmbedding(numel(ids.shape), dim, num, ctx.overrides, ctx.limits);
+  return ctx.emit(n, plan, { 1: ids.slot, 2: w.slot }, 3);
 }

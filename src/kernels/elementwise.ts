@@ -8,8 +8,8 @@ import { collapseDims, foldGrid, pickConstants, type DeviceLimits, type KernelOv
 
 export const elementwiseShader = { file: 'shaders/elementwise.wgsl', code };
 
-export const OP_CODE: Record<'copy' | Unary | Binary, number> = {
-  copy: 0, relu: 1, tanh: 2, sigmoid: 3, add: 10, sub: 11, mul: 12, div: 13,
+export const OP_CODE: Record<'copy' | Unary | Binary | 'gelu' | 'gelu_tanh', number> = {
+  copy: 0, relu: 1, tanh: 2, sigmoid: 3, gelu: 4, gelu_tanh: 5, add: 10, sub: 11, mul: 12, div: 13,
 };
 
 const MAX_RANK = 8;

@@ -1,0 +1,34 @@
+// Plans shaders/layernorm.wgsl (one workgroup per row) and shaders/embedding.wgsl (a row gather).
+import { LimitError } from '../errors';
+import layernormCode from '../../shaders/layernorm.wgsl?raw';
+import embeddingCode from '../../shaders/embedding.wgsl?raw';
+import { foldGrid, nextPow2, pickConstants, type DeviceLimits, type KernelOverrides, type KernelPlan } from './kernel';
+
+export const layernormShader = { file: 'shaders/layernorm.wgsl', code: layernormCode };
+export const embeddingShader = { file: 'shaders/embedding.wgsl', code: embeddingCode };
+
+export function planLayerNorm(
+  rows: number, n: number, eps: number, hasWeight: boolean, hasBias: boolean,
+  overrides: KernelOverrides | undefined, limits: DeviceLimits,
+): KernelPlan {
+  const constants = pickConstants('layernorm', { WG: Math.min(256, Math.max(32, nextPow2(n))) }, overrides);
+  const wg = Number(constants.WG);
+  if (wg !== nextPow2(wg) || wg > 256 || wg > limits.maxComputeInvocationsPerWorkgroup) {
+    throw new LimitError(`layerNorm: WG must be a power of two <= min(256, ${limits.maxComputeInvocationsPerWorkgroup}), got ${wg}`);
+  }
+  Object.assign(constants, { HAS_WEIGHT: hasWeight, HAS_BIAS: hasBias });
+  return {
+    shader: layernormShader, entry: 'layernorm_main', constants, variant: `wg${wg}`,
+    grid: foldGrid('layerNorm', rows, limits), uniforms: { rows, n, eps },
+  };
+}
+
+export function planEmbedding(count: number, dim: number, num: number, overrides: KernelOverrides | undefined, limits: DeviceLimits): KernelPlan {
+  const constants = pickConstants('embedding', { WG: 256 }, overrides);
+  const total = count * dim;
+  return {
+    shader: embeddingShader, entry: 'embedding_main', constants, variant: 'gather',
+    grid: foldGrid('embedding', Math.ceil(total / Number(constants.WG)), limits),
+    uniforms: { total, dim, num },
+  };
+}
