@@ -4,6 +4,7 @@ import { Graph, type CompileOptions } from '../src/index';
 import { numel } from '../src/graph/shapes';
 import { randn, type ParityCase, type Tolerance } from './parity';
 import { attentionCases } from './cases-attention';
+import { dataCases } from './cases-data';
 import { normCases } from './cases-norm';
 import { rnnCases } from './cases-rnn';
 
@@ -197,7 +198,7 @@ export const elementwiseCases: ParityCase[] = [
 ];
 
 export const allCases: ParityCase[] = [
-  ...matmulCases, ...softmaxCases, ...elementwiseCases, ...normCases, ...rnnCases, ...attentionCases,
+  ...matmulCases, ...softmaxCases, ...elementwiseCases, ...dataCases, ...normCases, ...rnnCases, ...attentionCases,
 ];
 
 const ids = new Set<string>();

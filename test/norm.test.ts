@@ -21,7 +21,7 @@ describe('embedding', () => {
     const w = new Float32Array(40);
     await expect(exe.run({ ids: new Int32Array([0, 1, 2, 3, 10, 4]), w })).rejects.toThrow(InputError);
     await expect(exe.run({ ids: new Int32Array([0, -1, 2, 3, 9, 4]), w })).rejects.toThrow(
-      /embedding: ids \[2, 3\] hold -1 at flat index 1; valid ids are 0..9/,
+      /embedding: ids \[2, 3\] hold -1 at flat index 1; valid values are 0..9/,
     );
     expect(exe.stats.dispatches).toBe(0);
     const { y } = await exe.run({ ids: new Int32Array([9, 0, 0, 0, 0, 0]), w: w.map((_, i) => i) });
@@ -31,7 +31,7 @@ describe('embedding', () => {
   it('constant ids out of range fail at compile', async () => {
     const g = new Graph();
     g.output('y', g.embedding(g.constant(new Int32Array([3, 7]), [2]), g.input('w', [5, 2])));
-    await expect(gpu.compile(g)).rejects.toThrow(/embedding: ids \[2\] hold 7 at flat index 1; valid ids are 0..4/);
+    await expect(gpu.compile(g)).rejects.toThrow(/embedding: ids \[2\] hold 7 at flat index 1; valid values are 0..4/);
   });
 });
 

@@ -26,6 +26,10 @@ export interface Executable {
   outputShape(name: string): number[];
   readonly outputNames: string[];
   readonly stats: ExecStats;
+  /** Zeroes every g.state() tensor. */
+  resetState(): void;
+  /** A copy of a g.state() tensor's current contents. */
+  readState(name: string): Promise<Float32Array>;
   destroy(): void;
 }
 

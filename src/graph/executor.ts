@@ -1,16 +1,21 @@
 // A compiled graph on the GPU. Compile builds every pipeline, buffer, uniform and bind group once;
 // run writes the inputs, encodes every dispatch into one pass of one encoder, submits once and reads
 // the outputs back.
-import { GpuError } from '../errors';
+import { GpuError, InputError, ShapeError, fmtShape } from '../errors';
 import { entryLayout, packUniforms } from '../runtime/reflect';
 import type { GpuContext } from '../runtime/gpu';
 import type { KernelOverrides } from '../kernels/kernel';
 import { checkFeeds, checkOutputName, type ExecStats, type Executable, type Feeds } from './executable';
 import type { Graph } from './graph';
 import { planGraph, type Plan } from './planner';
-import { checkIds } from '../reference/seq';
+import { checkRange } from '../reference/data';
 
 export interface CompileOptions extends KernelOverrides {
+  /**
+   * Bind this graph's g.state() tensors to the buffers of another executable's states of the same
+   * name and shape (e.g. a prefill graph and a decode-step graph sharing one KV cache).
+   */
+  shareStateWith?: Executable;
   /** Time the pass with timestamp queries (when the device has them); stats.gpuMs then holds it. */
   timestamps?: boolean;
 }
@@ -29,6 +34,8 @@ export class GpuExecutable implements Executable {
   private buffers: GPUBuffer[] = [];
   private dispatches: Dispatch[] = [];
   private inputBuffers = new Map<string, GPUBuffer>();
+  /** g.state() buffers by name; `owned` false when borrowed through shareStateWith. */
+  private stateBuffers = new Map<string, { buffer: GPUBuffer; bytes: number; shape: number[]; owned: boolean }>();
   private outputs = new Map<string, { src: GPUBuffer; staging: GPUBuffer; bytes: number; n: number; int: boolean }>();
   private timer?: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer };
   private queue: Promise<unknown> = Promise.resolve();
@@ -80,7 +87,9 @@ export class GpuExecutable implements Executable {
     this.ctx.check('run');
     if (this.destroyed) throw new GpuError('run: this executable was destroyed');
     checkFeeds(this.graph, feeds);
-    for (const c of this.plan.idChecks) checkIds(feeds[c.input], c.num, this.graph.nodes[this.graph.inputs.get(c.input)!].shape);
+    for (const c of this.plan.rangeChecks) {
+      checkRange(c.op, c.what, feeds[c.input], this.graph.nodes[this.graph.inputs.get(c.input)!].shape, c.min, c.max);
+    }
     const { device } = this.ctx;
     await this.ctx.scoped('run', () => {
       for (const [name, buf] of this.inputBuffers) {
@@ -131,11 +140,53 @@ export class GpuExecutable implements Executable {
     return out;
   }
 
+  resetState(): void {
+    this.ctx.check('resetState');
+    const enc = this.ctx.device.createCommandEncoder({ label: 'seqgpu reset state' });
+    for (const s of this.stateBuffers.values()) enc.clearBuffer(s.buffer);
+    this.ctx.device.queue.submit([enc.finish()]);
+  }
+
+  async readState(name: string): Promise<Float32Array> {
+    this.ctx.check('readState');
+    const s = this.stateBuffers.get(name);
+    if (!s) throw new InputError(`readState: unknown state '${name}'; the states are ${[...this.stateBuffers.keys()].join(', ')}`);
+    const { device } = this.ctx;
+    const staging = device.createBuffer({ label: `state '${name}' readback`, size: s.bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      const enc = device.createCommandEncoder();
+      enc.copyBufferToBuffer(s.buffer, 0, staging, 0, s.bytes);
+      device.queue.submit([enc.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      return new Float32Array(staging.getMappedRange().slice(0, 4 * s.shape.reduce((a, b) => a * b, 1)));
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  /** @internal The state buffer `name`, for executables compiled with shareStateWith. */
+  stateBuffer(name: string): { buffer: GPUBuffer; bytes: number; shape: number[] } | undefined {
+    return this.stateBuffers.get(name);
+  }
+
   destroy(): void {
     this.destroyed = true;
     for (const b of this.buffers) b.destroy();
     this.timer?.set.destroy();
     this.buffers = [];
+  }
+
+  private stateSlot_(name: string, bytes: number, share: Executable | undefined): GPUBuffer {
+    const shape = this.graph.nodes[this.graph.states.get(name)!].shape;
+    const other = share instanceof GpuExecutable ? share.stateBuffer(name) : undefined;
+    if (share && !(share instanceof GpuExecutable)) throw new InputError('compile: shareStateWith must be an executable of a GPU runtime');
+    if (other && other.bytes !== bytes) {
+      throw new ShapeError(`compile: state '${name}' ${fmtShape(shape)} cannot share the other executable's ${fmtShape(other.shape)}`);
+    }
+    // A fresh buffer is zeroed by WebGPU, so a new state starts as zeros.
+    const buffer = other?.buffer ?? this.buffer_(`state '${name}'`, bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    this.stateBuffers.set(name, { buffer, bytes, shape, owned: !other });
+    return buffer;
   }
 
   private buffer_(label: string, size: number, usage: number): GPUBuffer {
@@ -157,6 +208,7 @@ export class GpuExecutable implements Executable {
       const pool = plan.pool.map((bytes, i) => this.buffer_(`seqgpu pool ${i}`, bytes, STORAGE));
       const bySlot = plan.slots.map((s) => {
         if (s.kind === 'temp') return pool[s.pool!];
+        if (s.kind === 'state') return this.stateSlot_(s.name!, s.bytes, opts.shareStateWith);
         const b = this.buffer_(s.kind === 'input' ? `input '${s.name}'` : `constant #${s.id}`, s.bytes, STORAGE);
         if (s.kind === 'input') this.inputBuffers.set(s.name!, b);
         else device.queue.writeBuffer(b, 0, s.data!.buffer, s.data!.byteOffset, s.data!.byteLength);

@@ -2,6 +2,7 @@
 // shape error surfaces at the line that made it, naming the op and the shapes.
 import { ShapeError, fmtShape } from '../errors';
 import { broadcastShapes, checkShape, normDim, numel } from './shapes';
+import { buildAssign, buildConcat, buildGather, buildSlice, buildState } from './data-ops';
 import { buildAttention, buildLayerNorm, buildRnn, type AttentionOptions, type RnnOptions, type RnnParams } from './seq-ops';
 
 export type DType = 'f32' | 'i32' | 'bool';
@@ -23,6 +24,11 @@ export type Node =
   | { op: 'embedding' }
   | { op: 'attention'; scale: number; isCausal: boolean; mask: 'none' | 'bool' | 'float' }
   | RnnNode
+  | { op: 'state'; name: string }
+  | { op: 'assign'; dim: number; offset: number; dynamic: boolean }
+  | { op: 'slice'; dim: number; start: number }
+  | { op: 'concat'; dim: number }
+  | { op: 'gather'; dim: number }
   /** Output `index` of a multi-output node (the recurrent ops' hN and cN). */
   | { op: 'select'; index: number };
 
@@ -72,6 +78,7 @@ export class Graph {
   readonly nodes: GraphNode[] = [];
   readonly inputs = new Map<string, number>();
   readonly outputs = new Map<string, number>();
+  readonly states = new Map<string, number>();
 
   input(name: string, shape: number[], dtype: DType = 'f32'): Tensor {
     checkShape('input', `input '${name}'`, shape);
@@ -197,6 +204,34 @@ export class Graph {
     const out = s.slice();
     [out[d0], out[d1]] = [s[d1], s[d0]];
     return this.addNode({ op: 'transpose', dim0: d0, dim1: d1 }, [x.id], out, x.dtype);
+  }
+
+  /**
+   * A tensor kept on the GPU between runs of a compiled graph (zeros at compile; exe.resetState()
+   * zeroes it again), e.g. a KV cache. Written with assign; executables can share it.
+   */
+  state(name: string, shape: number[]): Tensor {
+    return buildState(this, name, shape);
+  }
+
+  /** state[..., offset : offset + n, ...] = value along dim; returns the state after the write. */
+  assign(state: Tensor, value: Tensor, opts: { dim: number; offset: number | Tensor }): Tensor {
+    return buildAssign(this, state, value, opts.dim, opts.offset);
+  }
+
+  /** x[..., start:end, ...] along dim. */
+  slice(x: Tensor, dim: number, start: number, end: number): Tensor {
+    return buildSlice(this, x, dim, start, end);
+  }
+
+  /** torch.cat(tensors, dim). */
+  concat(tensors: Tensor[], dim: number): Tensor {
+    return buildConcat(this, tensors, dim);
+  }
+
+  /** torch.gather(x, dim, index). */
+  gather(x: Tensor, dim: number, index: Tensor): Tensor {
+    return buildGather(this, x, dim, index);
   }
 
   /** torch.nn.functional.gelu: exact (erf) or the tanh approximation. */

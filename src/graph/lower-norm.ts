@@ -1,9 +1,8 @@
 // Lowers gelu (an elementwise op), layerNorm and embedding. Embedding ids fed at run are recorded
 // for a CPU range check before dispatch; constant ids are checked here, at compile.
-import { ShapeError } from '../errors';
 import { planElementwise } from '../kernels/elementwise';
 import { planEmbedding, planLayerNorm } from '../kernels/norm';
-import { checkIds } from '../reference/seq';
+import { rangeCheck } from './lower-data';
 import type { GraphNode, NodeOf } from './graph';
 import type { LowerCtx, Val } from './planner';
 import { numel } from './shapes';
@@ -26,12 +25,7 @@ export function lowerLayerNorm(ctx: LowerCtx, n: GraphNode<NodeOf<'layerNorm'>>)
 
 export function lowerEmbedding(ctx: LowerCtx, n: GraphNode<NodeOf<'embedding'>>): Val {
   const [num, dim] = ctx.graph.nodes[n.inputs[1]].shape;
-  // Ids reach the kernel unchanged through views, so the range check looks at their source.
-  let src = ctx.graph.nodes[n.inputs[0]];
-  while (src.node.op === 'reshape' || src.node.op === 'transpose') src = ctx.graph.nodes[src.inputs[0]];
-  if (src.node.op === 'input') ctx.idChecks.push({ input: src.node.name, num });
-  else if (src.node.op === 'constant') checkIds(src.node.data, num, src.shape);
-  else throw new ShapeError(`embedding: ids must come from an input or a constant, got ${src.node.op}`);
+  rangeCheck(ctx, n, 0, 'embedding', 'ids', 0, num - 1);
   const ids = ctx.dense(n, ctx.arg(n, 0));
   const w = ctx.dense(n, ctx.arg(n, 1));
   const plan = planEmbedding(numel(ids.shape), dim, num, ctx.overrides, ctx.limits);

@@ -9,18 +9,19 @@ import { ACT, planMatmul } from '../kernels/matmul';
 import { planSoftmax } from '../kernels/softmax';
 import type { DType, Graph, GraphNode } from './graph';
 import { lowerAttention } from './lower-attention';
+import { lowerAssign, lowerConcat, lowerGather, lowerSlice, lowerState } from './lower-data';
 import { lowerEmbedding, lowerGelu, lowerLayerNorm } from './lower-norm';
 import { lowerRnn } from './lower-rnn';
 import { contiguousStrides, numel } from './shapes';
 
-export type SlotKind = 'input' | 'constant' | 'temp';
+export type SlotKind = 'input' | 'constant' | 'temp' | 'state';
 
 export interface Slot {
   id: number;
   kind: SlotKind;
   bytes: number;
   dtype: DType;
-  /** The input's name, or the constant's data. */
+  /** The input's or state's name, or the constant's data. */
   name?: string;
   data?: Float32Array | Int32Array;
   /** For temps: the pool buffer it lives in. */
@@ -38,10 +39,13 @@ export interface Step {
   numel: number;
 }
 
-/** An embedding whose ids are fed at run: checked on the CPU before anything is dispatched. */
-export interface IdCheck {
+/** A fed input whose values index something (ids, positions): checked on the CPU before dispatch. */
+export interface RangeCheck {
   input: string;
-  num: number;
+  op: string;
+  what: string;
+  min: number;
+  max: number;
 }
 
 export interface Plan {
@@ -51,7 +55,7 @@ export interface Plan {
   /** Byte size of each pooled intermediate buffer. */
   pool: number[];
   naiveBytes: number;
-  idChecks: IdCheck[];
+  rangeChecks: RangeCheck[];
 }
 
 /** A value as kernels see it: a view into a slot. */
@@ -72,7 +76,7 @@ export class LowerCtx {
   readonly vals: Val[] = [];
   /** Multi-output nodes: every output's value, in order. */
   readonly tuples = new Map<number, Val[]>();
-  readonly idChecks: IdCheck[] = [];
+  readonly rangeChecks: RangeCheck[] = [];
   private readonly producer = new Map<number, Step>();
 
   constructor(
@@ -227,6 +231,21 @@ export function planGraph(graph: Graph, limits: PlanLimits, overrides?: KernelOv
       case 'select':
         val = ctx.tuples.get(n.inputs[0])![node.index];
         break;
+      case 'state':
+        val = lowerState(ctx, n as GraphNode<typeof node>);
+        break;
+      case 'assign':
+        val = lowerAssign(ctx, n as GraphNode<typeof node>);
+        break;
+      case 'slice':
+        val = lowerSlice(ctx, n as GraphNode<typeof node>);
+        break;
+      case 'concat':
+        val = lowerConcat(ctx, n as GraphNode<typeof node>);
+        break;
+      case 'gather':
+        val = lowerGather(ctx, n as GraphNode<typeof node>);
+        break;
     }
     ctx.vals[n.id] = val;
   }
@@ -238,7 +257,7 @@ export function planGraph(graph: Graph, limits: PlanLimits, overrides?: KernelOv
     outputs.set(name, { slot: v.slot, shape: n.shape, dtype: n.dtype });
   }
   const { pool, naiveBytes } = assignPool(ctx.slots, ctx.steps, new Set([...outputs.values()].map((o) => o.slot)));
-  return { slots: ctx.slots, steps: ctx.steps, outputs, pool, naiveBytes, idChecks: ctx.idChecks };
+  return { slots: ctx.slots, steps: ctx.steps, outputs, pool, naiveBytes, rangeChecks: ctx.rangeChecks };
 }
 
 /**

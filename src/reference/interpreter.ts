@@ -1,15 +1,45 @@
 // Runs a Graph on the CPU with the reference ops: the engine's definition of the right answer.
 import type { Graph, GraphNode } from '../graph/graph';
+import { InputError, ShapeError, fmtShape } from '../errors';
 import { checkFeeds, checkOutputName, type ExecStats, type Executable, type Feeds } from '../graph/executable';
 import * as ref from './ops';
 import * as seq from './seq';
+import * as data from './data';
 
 export class CpuExecutable implements Executable {
   readonly stats: ExecStats = { dispatches: 0, submits: 0, bytesAllocated: 0, peakBytes: 0, naiveBytes: 0, gpuMs: null };
   readonly outputNames: string[];
+  /** g.state() values, kept between runs as the GPU keeps its state buffers. */
+  private readonly states = new Map<string, ref.Value>();
 
-  constructor(private readonly graph: Graph) {
+  constructor(
+    private readonly graph: Graph,
+    shareStateWith?: Executable,
+  ) {
     this.outputNames = [...graph.outputs.keys()];
+    this.resetState();
+    if (shareStateWith instanceof CpuExecutable) {
+      for (const [name, v] of this.states) {
+        const other = shareStateWith.states.get(name);
+        if (other && other.data.length !== v.data.length) {
+          throw new ShapeError(`compile: state '${name}' ${fmtShape(v.shape)} cannot share the other executable's ${fmtShape(other.shape)}`);
+        }
+        if (other) this.states.set(name, other);
+      }
+    }
+  }
+
+  resetState(): void {
+    for (const [name, id] of this.graph.states) {
+      const shape = this.graph.nodes[id].shape;
+      this.states.set(name, { data: new Float64Array(shape.reduce((a, b) => a * b, 1)), shape });
+    }
+  }
+
+  async readState(name: string): Promise<Float32Array> {
+    const s = this.states.get(name);
+    if (!s) throw new InputError(`readState: unknown state '${name}'`);
+    return Float32Array.from(s.data);
   }
 
   outputShape(name: string): number[] {
@@ -23,7 +53,7 @@ export class CpuExecutable implements Executable {
     const needed = this.needed_();
     for (const n of this.graph.nodes) {
       if (!needed[n.id]) continue;
-      const r = evalNode(n, values, tuples, feeds);
+      const r = evalNode(n, values, tuples, feeds, this.states);
       if (Array.isArray(r)) {
         tuples.set(n.id, r);
         values[n.id] = r[0];
@@ -46,7 +76,9 @@ export class CpuExecutable implements Executable {
   }
 }
 
-function evalNode(n: GraphNode, values: ref.Value[], tuples: Map<number, ref.Value[]>, feeds: Feeds): ref.Value | ref.Value[] {
+function evalNode(
+  n: GraphNode, values: ref.Value[], tuples: Map<number, ref.Value[]>, feeds: Feeds, states: Map<string, ref.Value>,
+): ref.Value | ref.Value[] {
   const arg = (i: number) => values[n.inputs[i]];
   const node = n.node;
   switch (node.op) {
@@ -91,5 +123,20 @@ function evalNode(n: GraphNode, values: ref.Value[], tuples: Map<number, ref.Val
     }
     case 'select':
       return tuples.get(n.inputs[0])![node.index];
+    case 'state':
+      return states.get(node.name)!;
+    case 'assign': {
+      const offset = node.dynamic ? arg(2).data[0] : node.offset;
+      const s = arg(0), v = arg(1);
+      data.checkRange('assign', 'offset', [offset], [1], 0, s.shape[node.dim] - v.shape[node.dim]);
+      return data.assign(s, v, node.dim, offset);
+    }
+    case 'slice':
+      return data.slice(arg(0), node.dim, node.start, n.shape);
+    case 'concat':
+      return data.concat(n.inputs.map((_, i) => arg(i)), node.dim, n.shape);
+    case 'gather':
+      data.checkRange('gather', 'index', arg(1).data, arg(1).shape, 0, arg(0).shape[node.dim] - 1);
+      return data.gather(arg(0), node.dim, arg(1));
   }
 }

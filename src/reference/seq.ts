@@ -1,10 +1,10 @@
 // CPU reference of the sequence ops (layer norm, GELU, embedding, attention, the recurrent stacks),
 // in float64, written as the torch docs state each formula.
-import { InputError, fmtShape } from '../errors';
 import type { Cell, NodeOf } from '../graph/graph';
 import { broadcastShapes, broadcastStrides, contiguousStrides, numel } from '../graph/shapes';
 import { GATES } from '../graph/seq-ops';
 import type { Value } from './ops';
+import { checkRange } from './data';
 
 /** erf to about 1e-13: the Maclaurin series below 3, a continued fraction for erfc above. */
 export function erf(x: number): number {
@@ -49,11 +49,7 @@ export function layerNorm(x: Value, n: number, eps: number, weight?: Value, bias
 
 /** Throws InputError (before any dispatch, on the GPU too) for an id outside [0, num). */
 export function checkIds(ids: ArrayLike<number>, num: number, idsShape: number[]): void {
-  for (let i = 0; i < ids.length; i++) {
-    if (!(ids[i] >= 0 && ids[i] < num)) {
-      throw new InputError(`embedding: ids ${fmtShape(idsShape)} hold ${ids[i]} at flat index ${i}; valid ids are 0..${num - 1}`);
-    }
-  }
+  checkRange('embedding', 'ids', ids, idsShape, 0, num - 1);
 }
 
 export function embedding(ids: Value, w: Value): Value {

@@ -70,7 +70,7 @@ export class Runtime {
 
   /** Checks shapes and limits, plans buffers, builds pipelines and bind groups: once per graph. */
   async compile(graph: Graph, opts: CompileOptions = {}): Promise<Executable> {
-    if (!this.ctx) return new CpuExecutable(graph);
+    if (!this.ctx) return new CpuExecutable(graph, opts.shareStateWith);
     return GpuExecutable.compile(this.ctx, graph, opts);
   }
 

@@ -1,0 +1,80 @@
+// copy: strided moves between views, for slice, concat, assign (a KV-cache write) and torch.gather.
+//
+// strided_copy  dst[dstBase + sum_d i_d * dstStride_d] = src[srcBase + sum_d i_d * srcStride_d] for
+//               every index i of `shape` (rank <= 8). With DYN, offset[0] * dynStride is added to
+//               dstBase (DYN_DST) or srcBase: a position fed at run, so a decode step writes its
+//               cache row with no recompile and no re-upload.
+//               Bindings: 0 params, 1 src, 2 dst (read_write), 3 offset (i32; a dummy without DYN).
+// gather_main   out[i] = x[sum_{d != dim} i_d * xStride_d + index[i] * xStride_dim] (torch.gather).
+//               Bindings: 0 params, 1 x, 2 index (i32), 3 out. Indices are range-checked on the CPU
+//               before dispatch; the clamp only keeps a stray one inside the buffer.
+// Values move as raw 32-bit words, so i32 and bool tensors copy unchanged.
+// Tunables (override): WG, threads per workgroup; DYN, DYN_DST.
+
+struct Params {
+  numel: u32, rank: u32, srcBase: u32, dstBase: u32,
+  dynStride: u32, dim: u32, dimSize: u32, pad: u32,
+  shape: array<vec4<u32>, 2>,
+  srcStride: array<vec4<u32>, 2>,
+  dstStride: array<vec4<u32>, 2>,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<u32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<u32>;
+@group(0) @binding(3) var<storage, read> offset: array<i32>;
+@group(0) @binding(2) var<storage, read> index: array<i32>;
+@group(0) @binding(3) var<storage, read_write> out: array<u32>;
+
+override WG: u32 = 256;
+override DYN: bool = false;
+override DYN_DST: bool = true;
+
+fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
+  return v[d / 4u][d % 4u];
+}
+
+fn flatIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+  return (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
+}
+
+@compute @workgroup_size(WG)
+fn strided_copy(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wid, nwg, lid);
+  if (i >= p.numel) { return; }
+  var s = p.srcBase;
+  var d = p.dstBase;
+  if (DYN) {
+    let o = u32(max(offset[0], 0)) * p.dynStride;
+    if (DYN_DST) { d += o; } else { s += o; }
+  }
+  var rest = i;
+  for (var k = i32(p.rank) - 1; k >= 0; k--) {
+    let n = at(p.shape, u32(k));
+    let c = rest % n;
+    rest /= n;
+    s += c * at(p.srcStride, u32(k));
+    d += c * at(p.dstStride, u32(k));
+  }
+  dst[d] = src[s];
+}
+
+@compute @workgroup_size(WG)
+fn gather_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wid, nwg, lid);
+  if (i >= p.numel) { return; }
+  var s = 0u;
+  var ix = 0u;
+  var rest = i;
+  for (var k = i32(p.rank) - 1; k >= 0; k--) {
+    let n = at(p.shape, u32(k));
+    let c = rest % n;
+    rest /= n;
+    ix += c * at(p.dstStride, u32(k));
+    if (u32(k) != p.dim) { s += c * at(p.srcStride, u32(k)); }
+  }
+  let j = u32(clamp(index[ix], 0, i32(p.dimSize) - 1));
+  out[i] = src[s + j * at(p.srcStride, p.dim)];
+}
