@@ -3,6 +3,7 @@
 // Bindings: 0 params (uniform), 1 A, 2 B, 3 bias (a dummy when HAS_BIAS is false), 4 C, 5 bias2 (a
 // second bias added to columns n < bias2Cols, a dummy when HAS_BIAS2 is false: a recurrent layer's
 // input projection folds b_ih and b_hh into one GEMM this way).
+// 6 res (a residual added after the activation, same layout as C; a dummy when HAS_RES is false).
 // C(z, m, n) = C[cOffset + (z * M + m) * cRowStride + n]: rows may be wider than N, so two GEMMs can
 // fill the column halves of one buffer.
 // A and B are read through strides, so a transposed operand (torch .transpose(-1, -2)) costs no copy:
@@ -16,7 +17,7 @@
 //   matmul_tiled_vec4 the same tiling with vec4 global loads along each operand's contiguous dim
 //                     (that dim a multiple of 4, so a vec4 is wholly in or out of bounds).
 // Tunables (override): TILE_M, TILE_N (multiples of 4, (TILE_M/4)*(TILE_N/4) threads), TILE_K,
-// HAS_BIAS, HAS_BIAS2, ACT (0 none, 1 relu, 2 tanh, 3 sigmoid), A_T / B_T (operand stored transposed:
+// HAS_BIAS, HAS_BIAS2, HAS_RES, ACT (0 none, 1 relu, 2 tanh, 3 sigmoid), A_T / B_T (operand stored transposed:
 // A as [K, M], B as [N, K]; chooses which dim the vec4 loads run along), WG_NAIVE.
 
 struct Params {
@@ -37,12 +38,14 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 @group(0) @binding(5) var<storage, read> bias2: array<f32>;
+@group(0) @binding(6) var<storage, read> res: array<f32>;
 
 override TILE_M: u32 = 64;
 override TILE_N: u32 = 64;
 override TILE_K: u32 = 16;
 override HAS_BIAS: bool = false;
 override HAS_BIAS2: bool = false;
+override HAS_RES: bool = false;
 override ACT: u32 = 0;
 override A_T: bool = false;
 override B_T: bool = false;
@@ -69,7 +72,10 @@ fn epilogue(m: u32, n: u32, z: u32, acc: f32) {
   var v = acc;
   if (HAS_BIAS) { v += bias[n]; }
   if (HAS_BIAS2 && n < p.bias2Cols) { v += bias2[n]; }
-  c[p.cOffset + (z * p.M + m) * p.cRowStride + n] = activate(v);
+  let at = p.cOffset + (z * p.M + m) * p.cRowStride + n;
+  v = activate(v);
+  if (HAS_RES) { v += res[at]; }
+  c[at] = v;
 }
 
 // Offsets of batch z in A and B, from the (up to) four batch dims, innermost in .w.

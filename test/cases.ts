@@ -206,3 +206,28 @@ for (const c of allCases) {
   if (ids.has(c.id)) throw new Error(`duplicate parity case id '${c.id}'`);
   ids.add(c.id);
 }
+
+// Residual adds fold into the matmul epilogue: one dispatch for linear + bias + activation + residual.
+const fusionTol: Tolerance = { atol: 2e-5, rtol: 1e-5, why: 'f32 GEMM over K <= 40, plus one add' };
+export const fusionCases: ParityCase[] = [
+  {
+    id: 'fusion: x + relu(linear(x)) is one dispatch', kernel: 'matmul', tol: fusionTol, dispatches: 1,
+    build: () => {
+      const g = new Graph();
+      const x = g.input('x', [6, 40]);
+      g.output('y', g.add(x, g.relu(g.linear(x, g.input('w', [40, 40]), g.input('b', [40])))));
+      return { graph: g, feeds: { x: feed([6, 40]), w: feed([40, 40]), b: feed([40]) } };
+    },
+  },
+  {
+    id: 'fusion: a residual computed after the matmul is not folded', kernel: 'matmul', tol: fusionTol, dispatches: 4,
+    build: () => {
+      const g = new Graph();
+      const mm = g.matmul(g.input('a', [5, 8]), g.input('b', [8, 7]));
+      g.output('y', g.add(mm, g.tanh(g.input('r', [5, 7]))));
+      g.output('z', g.add(g.input('r2', [5, 7]), g.linear(g.input('c', [5, 3]), g.input('w', [7, 3]))));
+      return { graph: g, feeds: { a: feed([5, 8]), b: feed([8, 7]), r: feed([5, 7]), r2: feed([5, 7]), c: feed([5, 3]), w: feed([7, 3]) } };
+    },
+  },
+];
+allCases.push(...fusionCases);

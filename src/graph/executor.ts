@@ -91,7 +91,7 @@ export class GpuExecutable implements Executable {
       checkRange(c.op, c.what, feeds[c.input], this.graph.nodes[this.graph.inputs.get(c.input)!].shape, c.min, c.max);
     }
     const { device } = this.ctx;
-    await this.ctx.scoped('run', () => {
+    const scopeError = this.ctx.capture('run', () => {
       for (const [name, buf] of this.inputBuffers) {
         const v = feeds[name];
         const data = v instanceof Uint8Array ? Uint32Array.from(v) : v;
@@ -115,13 +115,13 @@ export class GpuExecutable implements Executable {
       }
       device.queue.submit([enc.finish()]);
     });
-    const maps = [...this.outputs.values()].map((o) => o.staging.mapAsync(GPUMapMode.READ, 0, o.bytes));
-    if (this.timer) maps.push(this.timer.read.mapAsync(GPUMapMode.READ));
-    try {
-      await Promise.all(maps);
-    } catch (e) {
+    const staging = [...[...this.outputs.values()].map((o) => o.staging), ...(this.timer ? [this.timer.read] : [])];
+    const [error, maps] = await Promise.all([scopeError, Promise.allSettled(staging.map((b) => b.mapAsync(GPUMapMode.READ)))]);
+    const failed = maps.find((m): m is PromiseRejectedResult => m.status === 'rejected');
+    if (error || failed) {
+      staging.forEach((b, i) => maps[i].status === 'fulfilled' && b.unmap());
       this.ctx.check('run');
-      throw new GpuError(`run: reading results back failed: ${e instanceof Error ? e.message : e}`);
+      throw error ?? new GpuError(`run: reading results back failed: ${failed!.reason instanceof Error ? failed!.reason.message : failed!.reason}`);
     }
     const out: Record<string, Float32Array> = {};
     for (const [name, o] of this.outputs) {

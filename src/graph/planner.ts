@@ -5,7 +5,7 @@
 import { LimitError, fmtShape } from '../errors';
 import { planElementwise } from '../kernels/elementwise';
 import { isContiguous, type DeviceLimits, type KernelOverrides, type KernelPlan, type View } from '../kernels/kernel';
-import { ACT, planMatmul } from '../kernels/matmul';
+import { ACT, matmulBind, planMatmul } from '../kernels/matmul';
 import { planSoftmax } from '../kernels/softmax';
 import type { DType, Graph, GraphNode } from './graph';
 import { lowerAttention } from './lower-attention';
@@ -119,6 +119,12 @@ export class LowerCtx {
     return out;
   }
 
+  emitMatmul(n: GraphNode, plan: KernelPlan, a: number, b: number, bias?: number): Val {
+    const out = this.temp(n);
+    this.step(`${n.node.op}#${n.id} ${fmtShape(n.shape)}`, plan, matmulBind(a, b, out.slot, bias), [out.slot], numel(n.shape));
+    return out;
+  }
+
   producerOf(slot: number): Step | undefined {
     return this.producer.get(slot);
   }
@@ -157,7 +163,7 @@ export function planGraph(graph: Graph, limits: PlanLimits, overrides?: KernelOv
         break;
       case 'matmul': {
         const plan = planMatmul({ a: arg(0), b: arg(1), hasBias: false, act: ACT.none }, overrides, limits);
-        val = ctx.emit(n, plan, { 1: arg(0).slot, 2: arg(1).slot, 3: 'dummy', 5: 'dummy' }, 4);
+        val = ctx.emitMatmul(n, plan, arg(0).slot, arg(1).slot);
         break;
       }
       case 'linear': {
@@ -167,7 +173,7 @@ export function planGraph(graph: Graph, limits: PlanLimits, overrides?: KernelOv
         const a: View = isContiguous(x) || x.shape.length === 1 ? { shape: [numel(x.shape.slice(0, -1)), k], strides: [k, 1] } : x;
         const b: View = { shape: [k, w.shape[0]], strides: [w.strides[1], w.strides[0]] };
         const plan = planMatmul({ a, b, hasBias: node.hasBias, act: ACT.none }, overrides, limits);
-        val = ctx.emit(n, plan, { 1: x.slot, 2: w.slot, 3: node.hasBias ? arg(2).slot : 'dummy', 5: 'dummy' }, 4);
+        val = ctx.emitMatmul(n, plan, x.slot, w.slot, node.hasBias ? arg(2).slot : undefined);
         break;
       }
       case 'relu':
@@ -188,7 +194,15 @@ export function planGraph(graph: Graph, limits: PlanLimits, overrides?: KernelOv
         }
         break;
       }
-      case 'add':
+      case 'add': {
+        const fused = fuseResidual(ctx, n, uses, outputIds);
+        if (fused) {
+          val = fused;
+          break;
+        }
+        val = ctx.emit(n, planElementwise(node.op, [arg(0), arg(1)], n.shape, overrides, limits), { 1: arg(0).slot, 2: arg(1).slot }, 3);
+        break;
+      }
       case 'sub':
       case 'mul':
       case 'div':
@@ -258,6 +272,32 @@ export function planGraph(graph: Graph, limits: PlanLimits, overrides?: KernelOv
   }
   const { pool, naiveBytes } = assignPool(ctx.slots, ctx.steps, new Set([...outputs.values()].map((o) => o.slot)));
   return { slots: ctx.slots, steps: ctx.steps, outputs, pool, naiveBytes, rangeChecks: ctx.rangeChecks };
+}
+
+/**
+ * add(matmul(...), r) or add(r, matmul(...)) folds into the matmul's epilogue as a residual when the
+ * matmul result is used once, is not an output, is written contiguously in the add's shape, and r is
+ * a contiguous value of that shape that is not the matmul's own output.
+ */
+function fuseResidual(ctx: LowerCtx, n: GraphNode, uses: number[], outputIds: Set<number>): Val | undefined {
+  for (const side of [0, 1]) {
+    const id = n.inputs[side], other = ctx.arg(n, 1 - side), mm = ctx.arg(n, side);
+    const op = ctx.graph.nodes[id].node.op;
+    const prod = ctx.producerOf(mm.slot);
+    if (!prod || !(op === 'matmul' || op === 'linear' || op === 'relu' || op === 'tanh' || op === 'sigmoid')) continue;
+    if (!prod.plan.shader.file.endsWith('matmul.wgsl') || prod.plan.constants.HAS_RES || prod.writes[0] !== mm.slot) continue;
+    if (uses[id] !== 1 || outputIds.has(id) || prod.plan.uniforms.cRowStride !== prod.plan.uniforms.N) continue;
+    if (fmtShape(mm.shape) !== fmtShape(n.shape) || fmtShape(other.shape) !== fmtShape(n.shape) || !isContiguous(other)) continue;
+    if (!isContiguous(mm) || other.slot === mm.slot) continue;
+    // r must be complete before the matmul runs.
+    const rProd = ctx.producerOf(other.slot);
+    if (rProd && ctx.steps.indexOf(rProd) > ctx.steps.indexOf(prod)) continue;
+    prod.plan.constants.HAS_RES = true;
+    prod.bind[6] = other.slot;
+    prod.label = prod.label.replace(/ \(/, ' +residual (');
+    return mm;
+  }
+  return undefined;
 }
 
 /**

@@ -33,6 +33,14 @@ export interface MatmulArgs {
   out?: { offset: number; rowStride: number };
 }
 
+/**
+ * The bind map of a matmul step: 1 a, 2 b, 3 bias, 4 c, 5 bias2, 6 residual (set by the planner's
+ * residual fusion); what is absent is bound to the dummy buffer.
+ */
+export function matmulBind(a: number, b: number, c: number, bias?: number, bias2?: number): Record<number, number | 'dummy'> {
+  return { 1: a, 2: b, 3: bias ?? 'dummy', 4: c, 5: bias2 ?? 'dummy', 6: 'dummy' };
+}
+
 export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefined, limits: DeviceLimits): KernelPlan {
   const { a, b } = args;
   const [M, K] = a.shape.slice(-2), N = b.shape[b.shape.length - 1];
@@ -66,13 +74,14 @@ export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefi
     );
   }
 
-  const small = M <= 32 || N <= 32;
+  // 32x32 tiles when 64x64 ones would leave the GPU with few workgroups to spread.
+  const small = M <= 32 || N <= 32 || Math.ceil(M / 64) * Math.ceil(N / 64) * batch < 32;
   const constants = pickConstants(
     'matmul',
     variant === 'naive' ? { WG_NAIVE: 64 } : { TILE_M: small ? 32 : 64, TILE_N: small ? 32 : 64, TILE_K: 16 },
     overrides,
   );
-  Object.assign(constants, { HAS_BIAS: args.hasBias, HAS_BIAS2: !!args.bias2, ACT: args.act, A_T: aT, B_T: bT });
+  Object.assign(constants, { HAS_BIAS: args.hasBias, HAS_BIAS2: !!args.bias2, HAS_RES: false, ACT: args.act, A_T: aT, B_T: bT });
   let total: number;
   let tilesM = 1, tilesN = 1;
   if (variant === 'naive') {

@@ -78,6 +78,33 @@ export class GpuContext {
   }
 
   /**
+   * Runs `fn` (synchronous) inside validation and out-of-memory error scopes and returns, without
+   * waiting, a promise of the error they caught (or null). Run uses it so the scopes resolve in the
+   * same round trip as the readback instead of adding their own.
+   */
+  capture(what: string, fn: () => void): Promise<GpuError | null> {
+    this.device.pushErrorScope('validation');
+    this.device.pushErrorScope('out-of-memory');
+    let thrown: unknown;
+    try {
+      fn();
+    } catch (e) {
+      thrown = e;
+    }
+    const oom = this.device.popErrorScope();
+    const invalid = this.device.popErrorScope();
+    if (thrown) {
+      Promise.all([oom, invalid]).catch(() => undefined);
+      throw thrown;
+    }
+    return Promise.all([oom, invalid]).then(([o, v]) => {
+      if (o) return new GpuError(`${what}: out of GPU memory: ${o.message}`);
+      if (v) return new GpuError(`${what}: GPU validation error: ${v.message}`);
+      return null;
+    });
+  }
+
+  /**
    * Runs `fn` inside validation and out-of-memory error scopes; a captured error becomes a GpuError
    * naming `what` (the kernel or the step).
    */
