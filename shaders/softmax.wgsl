@@ -5,7 +5,12 @@
 // Two passes over the row: an online pass keeps a running (max, sum) per thread, merged across the
 // workgroup in a tree; the second pass writes. So x is read twice and y written once.
 // A row of all -inf gives NaN, as torch does (0 / 0).
-// Tunables (override): WG, threads per row, a power of two <= 256.
+// Entry points (variants):
+//   softmax_main  one workgroup of WG threads per row, a tree reduction in workgroup memory.
+//   softmax_row   one thread per row, no barriers: for many short-to-medium rows, where the
+//                 reduction's barriers cost more than the row's loads (CPU-emulated adapters).
+// Tunables (override): WG, threads per row (softmax_main, a power of two <= 256) or rows per
+// workgroup (softmax_row).
 
 struct Params {
   rows: u32, len: u32, inner: u32, pad: u32,
@@ -68,5 +73,29 @@ fn softmax_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   for (var j = lid; j < p.len; j += WG) {
     let k = base + j * p.inner;
     y[k] = exp(x[k] - rowMax) * inv;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn softmax_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
+  if (row >= p.rows) { return; }
+  let base = (row / p.inner) * p.len * p.inner + row % p.inner;
+  var m = LOWEST;
+  var s = 0.0;
+  for (var j = 0u; j < p.len; j++) {
+    let v = x[base + j * p.inner];
+    if (v > m) {
+      s = s * exp(m - v) + 1.0;
+      m = v;
+    } else {
+      s += exp(v - m);
+    }
+  }
+  let inv = 1.0 / s;
+  for (var j = 0u; j < p.len; j++) {
+    let k = base + j * p.inner;
+    y[k] = exp(x[k] - m) * inv;
   }
 }

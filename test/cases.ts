@@ -138,16 +138,26 @@ function softmaxCase(id: string, shape: number[], dim: number, scale: number, op
   };
 }
 
-export const softmaxCases: ParityCase[] = [
-  ...[1, 7, 256, 257, 4097].flatMap((n) => [
-    softmaxCase(`softmax rows of ${n}`, [3, n], -1, 1),
-    softmaxCase(`softmax rows of ${n}, x50`, [2, n], -1, 50),
+const softmaxBase: [string, number[], number, number, boolean][] = [
+  ...[1, 7, 256, 257, 4097].flatMap((n): [string, number[], number, number, boolean][] => [
+    [`rows of ${n}`, [3, n], -1, 1, false],
+    [`rows of ${n}, x50`, [2, n], -1, 50, false],
   ]),
-  softmaxCase('softmax middle dim [3,257,5] dim 1, x50', [3, 257, 5], 1, 50),
-  softmaxCase('softmax dim 0 [7,4,3]', [7, 4, 3], 0, 1),
-  softmaxCase('softmax of a transposed view [6,33] dim -1', [6, 33], -1, 10, undefined, true),
-  softmaxCase('softmax WG=32 rows of 4097', [2, 4097], -1, 1, { constants: { softmax: { WG: 32 } } }),
-  softmaxCase('softmax 64 rows of 1024', [64, 1024], -1, 5),
+  ['middle dim [3,257,5] dim 1, x50', [3, 257, 5], 1, 50, false],
+  ['dim 0 [7,4,3]', [7, 4, 3], 0, 1, false],
+  ['of a transposed view [6,33] dim -1', [6, 33], -1, 10, true],
+  ['64 rows of 1024', [64, 1024], -1, 5, false],
+];
+
+// Both variants run every shape, whichever the adapter would pick.
+export const softmaxCases: ParityCase[] = [
+  ...(['workgroup', 'row'] as const).flatMap((v) =>
+    softmaxBase.map(([name, shape, dim, scale, tr]) =>
+      softmaxCase(`softmax ${v} ${name}`, shape, dim, scale, { variants: { softmax: v } }, tr)),
+  ),
+  softmaxCase('softmax workgroup WG=32 rows of 4097', [2, 4097], -1, 1, { variants: { softmax: 'workgroup' }, constants: { softmax: { WG: 32 } } }),
+  softmaxCase('softmax row WG=3, 7 rows of 300', [7, 300], -1, 20, { variants: { softmax: 'row' }, constants: { softmax: { WG: 3 } } }),
+  softmaxCase('softmax auto 5 rows of 77', [5, 77], -1, 1),
 ];
 
 function ewCase(id: string, tol: Tolerance, build: (g: Graph) => Record<string, Float32Array>, options?: CompileOptions): ParityCase {

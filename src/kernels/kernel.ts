@@ -28,6 +28,8 @@ export interface DeviceLimits {
   maxComputeWorkgroupStorageSize: number;
   maxComputeWorkgroupSizeX: number;
   maxComputeWorkgroupSizeY: number;
+  /** A CPU-emulated adapter (see GpuContext); variant choice may differ there. */
+  emulated?: boolean;
 }
 
 /** Options a caller passes through rt.compile(g, { variants, constants }). */

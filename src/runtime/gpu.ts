@@ -15,15 +15,22 @@ export class GpuContext {
   lostReason: string | null = null;
   destroyed = false;
 
-  constructor(readonly device: GPUDevice) {
+  /**
+   * @param emulated the adapter is a CPU emulation (SwiftShader, llvmpipe/lavapipe): there a
+   * workgroup barrier costs far more than on a GPU, which changes which variant is fastest.
+   */
+  constructor(
+    readonly device: GPUDevice,
+    readonly emulated = false,
+  ) {
+    this.limits = { ...plainLimits(device.limits), emulated } as unknown as GpuContext['limits'];
     device.lost.then((info) => {
       if (!this.destroyed) this.lostReason = `${info.reason ?? 'unknown'}: ${info.message}`;
     });
   }
 
-  get limits(): DeviceLimits & GPUSupportedLimits {
-    return this.device.limits as DeviceLimits & GPUSupportedLimits;
-  }
+  /** The device's limits as a plain object (native getters do not survive spreading), plus `emulated`. */
+  readonly limits: DeviceLimits & GPUSupportedLimits & { emulated: boolean };
 
   /** Throws DeviceLostError once the device is gone; every entry point calls it first. */
   check(what: string): void {
@@ -138,4 +145,18 @@ async function compileMessages(module: GPUShaderModule, file: string): Promise<s
 
 export function stableJson(o: Record<string, unknown>): string {
   return JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
+}
+
+/** Every numeric limit of a GPUSupportedLimits, read through its (prototype) getters. */
+export function plainLimits(limits: GPUSupportedLimits): Record<string, number> {
+  const out: Record<string, number> = {};
+  const src = limits as unknown as Record<string, unknown>;
+  for (let proto: object | null = limits; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key === 'constructor' || key in out) continue;
+      const v = src[key];
+      if (typeof v === 'number') out[key] = v;
+    }
+  }
+  return out;
 }

@@ -1,11 +1,11 @@
 // Runtime: a device (or the CPU reference) that compiles graphs. In a page it uses navigator.gpu;
 // seqgpu/node supplies Dawn's. Nothing here touches navigator at import time.
-import { DeviceLostError, GpuError, SeqgpuError } from '../errors';
+import { GpuError } from '../errors';
 import type { Executable } from '../graph/executable';
 import { GpuExecutable, type CompileOptions } from '../graph/executor';
 import type { Graph } from '../graph/graph';
 import { CpuExecutable } from '../reference/interpreter';
-import { GpuContext } from './gpu';
+import { GpuContext, plainLimits } from './gpu';
 
 export interface RuntimeOptions {
   /** A GPU object (navigator.gpu, or Dawn's create()) to take the adapter from. */
@@ -48,7 +48,7 @@ export class Runtime {
         if (!adapter) throw new GpuError('Runtime.create: requestAdapter() returned null: this browser or driver offers no WebGPU adapter');
       }
       const requiredFeatures = WANTED_FEATURES.filter((f) => adapter!.features.has(f)) as GPUFeatureName[];
-      device = await adapter.requestDevice({ label: 'seqgpu', requiredFeatures, requiredLimits: adapterLimits(adapter) });
+      device = await adapter.requestDevice({ label: 'seqgpu', requiredFeatures, requiredLimits: plainLimits(adapter.limits) });
     }
     const ai = (adapter?.info ?? (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? {}) as Partial<GPUAdapterInfo>;
     const info: RuntimeInfo = {
@@ -56,7 +56,8 @@ export class Runtime {
       adapter: { vendor: ai.vendor ?? '', architecture: ai.architecture ?? '', description: ai.description ?? '' },
       features: [...device.features].sort(),
     };
-    return new this(info, new GpuContext(device));
+    const emulated = /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.adapter.architecture} ${info.adapter.description}`);
+    return new this(info, new GpuContext(device, emulated));
   }
 
   /** The CPU reference: the same interface, float64 sums, no GPU. */
@@ -81,18 +82,3 @@ export class Runtime {
   }
 }
 
-/** Every numeric limit the adapter reports, so the device gets the adapter's real limits, not the defaults. */
-function adapterLimits(adapter: GPUAdapter): Record<string, number> {
-  const out: Record<string, number> = {};
-  const limits = adapter.limits as unknown as Record<string, unknown>;
-  for (let proto = limits; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-    for (const key of Object.getOwnPropertyNames(proto)) {
-      if (key === 'constructor' || key in out) continue;
-      const v = limits[key];
-      if (typeof v === 'number') out[key] = v;
-    }
-  }
-  return out;
-}
-
-export { SeqgpuError, DeviceLostError };
