@@ -232,3 +232,61 @@ fn matmul_tiled_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
   }
   writeTile(mBase + 4u * lid3.y, nBase + 4u * lid3.x, z, acc);
 }
+
+// matmul_register: no workgroup memory and no barriers; each thread loads its 4 rows of A and 4
+// columns of B as vec4 straight from memory and keeps a 4x4 tile of C in registers. On CPU-emulated
+// adapters a barrier costs more than the loads it saves. Needs A stored [M, K] with K % 4 == 0, and
+// B stored [K, N] with N % 4 == 0 or (B_T) [N, K] with K % 4 == 0. Threads: WG_NAIVE per workgroup.
+@compute @workgroup_size(WG_NAIVE)
+fn matmul_register(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+  let idx = linearGroup(wid, nwg) * WG_NAIVE + lid;
+  let tilesN = (p.N + 3u) / 4u;
+  let tilesM = (p.M + 3u) / 4u;
+  if (idx >= tilesN * tilesM * p.batch) { return; }
+  let n0 = 4u * (idx % tilesN);
+  let m0 = 4u * ((idx / tilesN) % tilesM);
+  let z = idx / (tilesN * tilesM);
+  let off = batchOffsets(z);
+  // Rows and columns past the edge re-read the last valid one; their results are never written.
+  var ar: array<u32, 4>;
+  var bc: array<u32, 4>;
+  for (var r = 0u; r < 4u; r++) {
+    ar[r] = (off.x + min(m0 + r, p.M - 1u) * p.aStrideM) / 4u;
+    bc[r] = (off.y + min(n0 + r, p.N - 1u) * p.bStrideN) / 4u;
+  }
+  var acc: array<vec4<f32>, 4>;
+  for (var k = 0u; k < p.K; k += 4u) {
+    let a0 = a4[ar[0] + k / 4u];
+    let a1 = a4[ar[1] + k / 4u];
+    let a2 = a4[ar[2] + k / 4u];
+    let a3 = a4[ar[3] + k / 4u];
+    var b0: vec4<f32>;
+    var b1: vec4<f32>;
+    var b2: vec4<f32>;
+    var b3: vec4<f32>;
+    if (B_T) {
+      // Columns of B as vec4 over k, transposed into rows over n.
+      let c0 = b4[bc[0] + k / 4u];
+      let c1 = b4[bc[1] + k / 4u];
+      let c2 = b4[bc[2] + k / 4u];
+      let c3 = b4[bc[3] + k / 4u];
+      b0 = vec4<f32>(c0.x, c1.x, c2.x, c3.x);
+      b1 = vec4<f32>(c0.y, c1.y, c2.y, c3.y);
+      b2 = vec4<f32>(c0.z, c1.z, c2.z, c3.z);
+      b3 = vec4<f32>(c0.w, c1.w, c2.w, c3.w);
+    } else {
+      let base = (off.y + k * p.bStrideK + n0) / 4u;
+      let step = p.bStrideK / 4u;
+      b0 = b4[base];
+      b1 = b4[base + step];
+      b2 = b4[base + 2u * step];
+      b3 = b4[base + 3u * step];
+    }
+    acc[0] = fma(vec4<f32>(a0.x), b0, fma(vec4<f32>(a0.y), b1, fma(vec4<f32>(a0.z), b2, fma(vec4<f32>(a0.w), b3, acc[0]))));
+    acc[1] = fma(vec4<f32>(a1.x), b0, fma(vec4<f32>(a1.y), b1, fma(vec4<f32>(a1.z), b2, fma(vec4<f32>(a1.w), b3, acc[1]))));
+    acc[2] = fma(vec4<f32>(a2.x), b0, fma(vec4<f32>(a2.y), b1, fma(vec4<f32>(a2.z), b2, fma(vec4<f32>(a2.w), b3, acc[2]))));
+    acc[3] = fma(vec4<f32>(a3.x), b0, fma(vec4<f32>(a3.y), b1, fma(vec4<f32>(a3.z), b2, fma(vec4<f32>(a3.w), b3, acc[3]))));
+  }
+  writeTile(m0, n0, z, acc);
+}

@@ -109,6 +109,9 @@ export const matmulCases: ParityCase[] = [
   ...[...SHAPES, ...VEC4_SHAPES].map(([n, s]) => matmulCase(`matmul naive ${n}`, s, { variants: { matmul: 'naive' } })),
   ...[...SHAPES, ...VEC4_SHAPES].map(([n, s]) => matmulCase(`matmul tiled ${n}`, s, { variants: { matmul: 'tiled' } })),
   ...VEC4_SHAPES.map(([n, s]) => matmulCase(`matmul tiled-vec4 ${n}`, s, { variants: { matmul: 'tiled-vec4' } })),
+  // The register tile needs A stored [M, K]: every vec4 shape but the transposed-A ones.
+  ...VEC4_SHAPES.filter(([, s]) => !s.aT).map(([n, s]) => matmulCase(`matmul register ${n}`, s, { variants: { matmul: 'register' } })),
+  matmulCase('matmul register WG_NAIVE=1 bT 37x20x17', VEC4_SHAPES[1][1], { variants: { matmul: 'register' }, constants: { matmul: { WG_NAIVE: 1 } } }),
   ...TILE_SWEEP.flatMap((t) => [
     matmulCase(`matmul tiled ${JSON.stringify(t)} 33x65x17`, SHAPES[2][1], { variants: { matmul: 'tiled' }, constants: { matmul: t } }),
     matmulCase(`matmul tiled ${JSON.stringify(t)} aT bT 127x255x129`, { ...SHAPES[3][1], aT: true, bT: true }, { variants: { matmul: 'tiled' }, constants: { matmul: t } }),
@@ -123,6 +126,7 @@ export const matmulCases: ParityCase[] = [
   linearCase('linear naive [4,13] -> 7 + bias, relu', [4, 13], 7, { bias: true, act: 'relu' }, { variants: { matmul: 'naive' } }),
   linearCase('linear tiled [4,16] -> 8 + bias, relu', [4, 16], 8, { bias: true, act: 'relu' }, { variants: { matmul: 'tiled' } }),
   linearCase('linear tiled-vec4 [33,16] -> 17 + bias, relu', [33, 16], 17, { bias: true, act: 'relu' }, { variants: { matmul: 'tiled-vec4' } }),
+  linearCase('linear register [2,13,16] -> 9 + bias, sigmoid', [2, 13, 16], 9, { bias: true, act: 'sigmoid' }, { variants: { matmul: 'register' } }),
 ];
 
 function softmaxCase(id: string, shape: number[], dim: number, scale: number, options?: CompileOptions, transposed = false): ParityCase {

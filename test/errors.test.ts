@@ -117,12 +117,13 @@ describe('device limits and GPU errors', () => {
     await expect(gpu.compile(g, { variants: { matmul: 'tiled' }, constants: { matmul: { TILE_M: 512, TILE_N: 512 } } })).rejects.toThrow(
       /matmul: constants .* give a 128x128 workgroup; the device allows/,
     );
-    await expect(gpu.compile(g, { constants: { matmul: { TILE_M: 6 } } })).rejects.toThrow(/multiples of 4/);
+    await expect(gpu.compile(g, { variants: { matmul: 'tiled' }, constants: { matmul: { TILE_M: 6 } } })).rejects.toThrow(/multiples of 4/);
   });
   it('a forced vec4 variant on unaligned operands is a ShapeError naming the shapes', async () => {
     const g = new Graph();
     g.output('y', g.matmul(g.input('a', [5, 7]), g.input('b', [7, 3])));
     await expect(gpu.compile(g, { variants: { matmul: 'tiled-vec4' } })).rejects.toThrow(/variant 'tiled-vec4' needs .* a \[5, 7\]/);
+    await expect(gpu.compile(g, { variants: { matmul: 'register' } })).rejects.toThrow(/variant 'register' needs A stored \[M, K\] .* a \[5, 7\]/);
     await expect(gpu.compile(g, { variants: { matmul: 'fast' } })).rejects.toThrow(/unknown variant 'fast'/);
   });
   it('a shader compile error reports file:line:col', async () => {

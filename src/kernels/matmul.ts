@@ -14,7 +14,7 @@ import {
 } from './kernel';
 
 export const matmulShader = { file: 'shaders/matmul.wgsl', code };
-export const MATMUL_VARIANTS = ['naive', 'tiled', 'tiled-vec4'] as const;
+export const MATMUL_VARIANTS = ['naive', 'tiled', 'tiled-vec4', 'register'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 /** Activation codes shared with the shader's ACT constant. */
@@ -66,7 +66,17 @@ export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefi
     throw new ShapeError(`matmul: unknown variant '${requested}'; the variants are ${MATMUL_VARIANTS.join(', ')}`);
   }
   const aligned = vec4Aligned(M, N, K, aStrideM, aStrideK, bStrideK, bStrideN, collapsed.strides);
-  const variant: MatmulVariant = requested ?? (aligned ? 'tiled-vec4' : 'tiled');
+  const m4 = (...xs: number[]) => xs.every((x) => x % 4 === 0);
+  const registerOk = aligned && aStrideK === 1 && m4(K, aStrideM) &&
+    ((bStrideN === 1 && m4(N, bStrideK)) || (bStrideK === 1 && m4(K, bStrideN)));
+  // CPU-emulated adapters pay dearly for barriers, so the barrier-free register tile wins there.
+  const variant: MatmulVariant = requested ?? (registerOk && limits.emulated ? 'register' : aligned ? 'tiled-vec4' : 'tiled');
+  if (variant === 'register' && !registerOk) {
+    throw new ShapeError(
+      `matmul: variant 'register' needs A stored [M, K] with K % 4 == 0 and B's contiguous dim a multiple of 4; ` +
+        `got a ${fmtShape(a.shape)} strides ${fmtShape(a.strides)}, b ${fmtShape(b.shape)} strides ${fmtShape(b.strides)}`,
+    );
+  }
   if (variant === 'tiled-vec4' && !aligned) {
     throw new ShapeError(
       `matmul: variant 'tiled-vec4' needs each operand's contiguous dim and strides to be multiples of 4; ` +
@@ -78,16 +88,17 @@ export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefi
   const small = M <= 32 || N <= 32 || Math.ceil(M / 64) * Math.ceil(N / 64) * batch < 32;
   const constants = pickConstants(
     'matmul',
-    variant === 'naive' ? { WG_NAIVE: 64 } : { TILE_M: small ? 32 : 64, TILE_N: small ? 32 : 64, TILE_K: 16 },
+    variant === 'naive' || variant === 'register' ? { WG_NAIVE: 64 } : { TILE_M: small ? 32 : 64, TILE_N: small ? 32 : 64, TILE_K: 16 },
     overrides,
   );
   Object.assign(constants, { HAS_BIAS: args.hasBias, HAS_BIAS2: !!args.bias2, HAS_RES: false, ACT: args.act, A_T: aT, B_T: bT });
   let total: number;
   let tilesM = 1, tilesN = 1;
-  if (variant === 'naive') {
+  if (variant === 'naive' || variant === 'register') {
     const wg = Number(constants.WG_NAIVE);
     checkThreads(wg, 1, limits, constants);
-    total = Math.ceil((M * N * batch) / wg);
+    const perThread = variant === 'naive' ? M * N : Math.ceil(M / 4) * Math.ceil(N / 4);
+    total = Math.ceil((perThread * batch) / wg);
   } else {
     const tm = Number(constants.TILE_M), tn = Number(constants.TILE_N), tk = Number(constants.TILE_K);
     if (tm % 4 || tn % 4 || tk % 4 || tm <= 0 || tn <= 0 || tk <= 0) {
@@ -104,7 +115,7 @@ export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefi
     tilesN = Math.ceil(N / tn);
     total = tilesM * tilesN * batch;
   }
-  const entry = { naive: 'matmul_naive', tiled: 'matmul_tiled', 'tiled-vec4': 'matmul_tiled_vec4' }[variant];
+  const entry = { naive: 'matmul_naive', tiled: 'matmul_tiled', 'tiled-vec4': 'matmul_tiled_vec4', register: 'matmul_register' }[variant];
   return {
     shader: matmulShader,
     entry,
