@@ -64,7 +64,7 @@ describe('dist/seqgpu.js in a page', () => {
   it('imports and runs a linear + softmax on WebGPU', async () => {
     const page = await openPage(browser, url, '/test/browser/parity.html', '__parity');
     // A string, so vitest's transform leaves the page's dynamic import() alone.
-    const out: { y: number[]; backend: string } = await page.evaluate(`(async () => {
+    const out = (await page.evaluate(`(async () => {
       const m = await import(location.origin + '/dist/seqgpu.js');
       const rt = await m.Runtime.create();
       const g = new m.Graph();
@@ -72,7 +72,7 @@ describe('dist/seqgpu.js in a page', () => {
       const exe = await rt.compile(g);
       const { y } = await exe.run({ x: new Float32Array([1, 0]), w: new Float32Array([0, 0, 0, 0, Math.log(2), 0]) });
       return { y: Array.from(y), backend: rt.info.backend };
-    })()`);
+    })()`)) as { y: number[]; backend: string };
     expect(out.backend).toBe('webgpu');
     expect(out.y.map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0.25, 0.25, 0.5]);
   });
