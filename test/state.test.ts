@@ -32,6 +32,16 @@ describe.each(['gpu', 'cpu'])('state (%s)', (which) => {
     expect(Array.from(await exe.readState('cache'))).toEqual(new Array(15).fill(0));
     exe.destroy();
   });
+  it('an assign nothing reads still runs', async () => {
+    const g = new Graph();
+    const s = g.state('s', [2, 2]);
+    g.assign(s, g.input('v', [1, 2]), { dim: 0, offset: 1 });
+    g.output('other', g.relu(g.input('x', [1])));
+    const exe = await rt().compile(g);
+    await exe.run({ v: new Float32Array([5, 6]), x: new Float32Array([1]) });
+    expect(Array.from(await exe.readState('s'))).toEqual([0, 0, 5, 6]);
+    exe.destroy();
+  });
   it('a position past the state is an InputError before dispatch', async () => {
     const exe = await rt().compile(stepGraph());
     await expect(exe.run({ row: new Float32Array(3), pos: new Int32Array([5]) })).rejects.toThrow(

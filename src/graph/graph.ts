@@ -319,3 +319,16 @@ export class Graph {
     return new Tensor(this, id);
   }
 }
+
+/**
+ * The nodes a run must compute: those the outputs depend on, and every assign (a write into state
+ * is an effect of its own, read by later runs) with what it depends on.
+ */
+export function liveNodes(graph: Graph): boolean[] {
+  const live = graph.nodes.map((n) => n.node.op === 'assign');
+  for (const id of graph.outputs.values()) live[id] = true;
+  for (let i = graph.nodes.length - 1; i >= 0; i--) {
+    if (live[i]) for (const j of graph.nodes[i].inputs) live[j] = true;
+  }
+  return live;
+}

@@ -7,7 +7,7 @@ import { planElementwise } from '../kernels/elementwise';
 import { isContiguous, type DeviceLimits, type KernelOverrides, type KernelPlan, type View } from '../kernels/kernel';
 import { ACT, matmulBind, planMatmul } from '../kernels/matmul';
 import { planSoftmax } from '../kernels/softmax';
-import type { DType, Graph, GraphNode } from './graph';
+import { liveNodes, type DType, type Graph, type GraphNode } from './graph';
 import { lowerAttention } from './lower-attention';
 import { lowerAssign, lowerConcat, lowerGather, lowerSlice, lowerState } from './lower-data';
 import { lowerEmbedding, lowerGelu, lowerLayerNorm } from './lower-norm';
@@ -148,7 +148,7 @@ export function planGraph(graph: Graph, limits: PlanLimits, overrides?: KernelOv
   const ctx = new LowerCtx(graph, limits, overrides);
   const outputIds = new Set(graph.outputs.values());
   const uses = countUses(graph);
-  const needed = neededNodes(graph);
+  const needed = liveNodes(graph);
   for (const n of graph.nodes) {
     if (!needed[n.id]) continue;
     const arg = (i: number) => ctx.arg(n, i);
@@ -338,13 +338,4 @@ function countUses(graph: Graph): number[] {
   const uses = new Array<number>(graph.nodes.length).fill(0);
   for (const n of graph.nodes) for (const i of n.inputs) uses[i]++;
   return uses;
-}
-
-function neededNodes(graph: Graph): boolean[] {
-  const needed = new Array<boolean>(graph.nodes.length).fill(false);
-  for (const id of graph.outputs.values()) needed[id] = true;
-  for (let i = graph.nodes.length - 1; i >= 0; i--) {
-    if (needed[i]) for (const j of graph.nodes[i].inputs) needed[j] = true;
-  }
-  return needed;
 }

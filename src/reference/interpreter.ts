@@ -1,5 +1,5 @@
 // Runs a Graph on the CPU with the reference ops: the engine's definition of the right answer.
-import type { Graph, GraphNode } from '../graph/graph';
+import { liveNodes, type Graph, type GraphNode } from '../graph/graph';
 import { InputError, ShapeError, fmtShape } from '../errors';
 import { checkFeeds, checkOutputName, type ExecStats, type Executable, type Feeds } from '../graph/executable';
 import * as ref from './ops';
@@ -50,7 +50,7 @@ export class CpuExecutable implements Executable {
     checkFeeds(this.graph, feeds);
     const values: ref.Value[] = [];
     const tuples = new Map<number, ref.Value[]>();
-    const needed = this.needed_();
+    const needed = liveNodes(this.graph);
     for (const n of this.graph.nodes) {
       if (!needed[n.id]) continue;
       const r = evalNode(n, values, tuples, feeds, this.states);
@@ -65,15 +65,6 @@ export class CpuExecutable implements Executable {
   }
 
   destroy(): void {}
-
-  private needed_(): boolean[] {
-    const needed = new Array<boolean>(this.graph.nodes.length).fill(false);
-    for (const id of this.graph.outputs.values()) needed[id] = true;
-    for (let i = this.graph.nodes.length - 1; i >= 0; i--) {
-      if (needed[i]) for (const j of this.graph.nodes[i].inputs) needed[j] = true;
-    }
-    return needed;
-  }
 }
 
 function evalNode(
