@@ -64,7 +64,8 @@ export async function openPage(browser: Browser, url: string, path: string, read
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`[page error] ${e instanceof Error ? e.message : e}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warn') console.error(`[page ${m.type()}] ${m.text()}`);
+    // ONNX Runtime routes its info-level log lines ("[I:onnxruntime...") to console.error.
+    if ((m.type() === 'error' || m.type() === 'warn') && !m.text().includes('[I:onnxruntime')) console.error(`[page ${m.type()}] ${m.text()}`);
   });
   await page.goto(`${url}${path}`, { waitUntil: 'load' });
   await page.waitForFunction(`typeof window.${ready} === 'function'`, { timeout: 120_000 });

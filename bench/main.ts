@@ -1,17 +1,28 @@
 // The benchmark runner behind `npm run bench` (loaded by bench/run.mjs): parses the command line,
 // measures the roofline, then runs each selected (case, impl) in headless Chromium (bench/page.ts,
-// driven by puppeteer) or in Node on Dawn, printing progress, a table, and optionally the JSON report.
-import { writeFileSync } from 'node:fs';
+// driven by puppeteer, with the peer engines in the same page) or in Node on Dawn, printing progress,
+// the table, the ratios against the peers and the targets, and optionally the JSON report (which
+// bench/report/index.html draws).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { RuntimeInfo } from '../src/index';
+import { benchCases, caseImpls, isPeer, runKey, type BenchCase } from './cases';
+import { MODELS_PENDING } from './models';
 import type { RooflineResult } from './roofline';
-import { progressLine, rooflineLine, table, type BenchReport } from './report';
-import { benchCases, selectRuns, type BenchResult, type BenchRow, type Impl, type TimingOptions } from './suite';
+import { progressLine, ratioTable, rooflineLine, table, targetLines, type BenchReport } from './report';
+import type { BenchResult, BenchRow, TimingOptions } from './suite';
+import { sweepImpls, SWEEPS } from './sweep';
 
 const USAGE = `usage: npm run bench -- [options]
-  --runtime chromium|node   where to run (default chromium: headless, WebGPU on its adapter)
-  --json FILE               write the report (DESIGN.md, "Benchmark output") to FILE
-  --quick                   fewer cases and a small budget (CI smoke)
+  --runtime chromium|node   where to run (default chromium: headless, WebGPU on its adapter, with the
+                            TF.js and ONNX Runtime Web peers in the same page; node: Dawn, seqgpu only)
+  --json FILE               write the report (DESIGN.md, "Benchmark output") to FILE, and a copy to
+                            bench/report/data.json, which bench/report/index.html draws
+  --quick                   the target cases only, with both peers, and a small budget (CI smoke)
   --filter SUBSTR           only runs whose "suite name shape impl" contains SUBSTR
+  --sweep KERNEL            time every tuning variant of KERNEL (${Object.keys(SWEEPS).join(', ')}) on its
+                            cases, each parity-checked first; the fastest is marked *
+  --no-peers                seqgpu and the CPU reference only
   --budget SECONDS          wall-time budget per (case, impl), at least 3 runs (default 2; --quick 0.25)
   --cpu-max SECONDS         cpu-reference gets fewer than 3 runs when 3 would pass this (default 2 x budget)
   --list                    print the selected runs and exit`;
@@ -21,6 +32,8 @@ interface Args {
   json?: string;
   quick: boolean;
   filter?: string;
+  sweep?: string;
+  peers: boolean;
   budget?: number;
   cpuMax?: number;
   list: boolean;
@@ -29,7 +42,7 @@ interface Args {
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Args | null {
-  const args: Args = { runtime: 'chromium', quick: false, list: false };
+  const args: Args = { runtime: 'chromium', quick: false, list: false, peers: true };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
@@ -51,9 +64,16 @@ function parseArgs(argv: string[]): Args | null {
       }
       case '--json': args.json = value(i++, a); break;
       case '--filter': args.filter = value(i++, a); break;
+      case '--sweep': {
+        const v = value(i++, a);
+        if (!(v in SWEEPS)) throw new UsageError(`--sweep: no sweep for '${v}'; there are ${Object.keys(SWEEPS).join(', ')}`);
+        args.sweep = v;
+        break;
+      }
       case '--budget': args.budget = seconds(value(i++, a), a); break;
       case '--cpu-max': args.cpuMax = seconds(value(i++, a), a); break;
       case '--quick': args.quick = true; break;
+      case '--no-peers': args.peers = false; break;
       case '--list': args.list = true; break;
       case '--help': case '-h': return null;
       default: throw new UsageError(`unknown option '${a}'`);
@@ -62,11 +82,36 @@ function parseArgs(argv: string[]): Args | null {
   return args;
 }
 
-/** Where the rows run: the same three calls in a page or in this process. */
+interface Run {
+  c: BenchCase;
+  impl: string;
+}
+
+/** The (case, impl) pairs to run, and notes on what is left out and why. */
+function selectRuns(args: Args): { runs: Run[]; notes: string[] } {
+  const notes: string[] = [];
+  const withPeers = args.peers && args.runtime === 'chromium';
+  if (args.peers && args.runtime === 'node') {
+    notes.push('peers: TF.js and ONNX Runtime Web are browser engines; they run in the Chromium page only (--runtime chromium)');
+  }
+  if (MODELS_PENDING) notes.push(MODELS_PENDING);
+  let cases = benchCases();
+  if (args.sweep) cases = cases.filter((c) => c.suite === args.sweep);
+  const runs: Run[] = [];
+  for (const c of cases) {
+    if (args.quick && !c.quick) continue;
+    const impls = args.sweep ? [...sweepImpls(args.sweep), 'cpu-reference'] : caseImpls(c, withPeers);
+    for (const impl of impls) if (!args.filter || runKey(c, impl).includes(args.filter)) runs.push({ c, impl });
+  }
+  return { runs, notes };
+}
+
+/** Where the rows run: the same calls in a page or in this process. */
 interface Target {
   info: RuntimeInfo;
   roofline(): Promise<RooflineResult>;
-  run(name: string, impl: Impl, opts: TimingOptions): Promise<BenchResult>;
+  run(name: string, impl: string, opts: TimingOptions): Promise<BenchResult>;
+  peers(): Promise<BenchReport['peers']>;
   close(): Promise<void>;
 }
 
@@ -75,16 +120,17 @@ async function nodeTarget(): Promise<Target> {
     import('../src/node'), import('./roofline'), import('./suite'),
   ]);
   const rt = await Runtime.create(); // throws if Dawn gives no adapter: no silent CPU fallback
-  const runner = new BenchRunner(rt);
+  const runner = new BenchRunner(rt, new Map(benchCases().map((c) => [c.name, c])));
   return {
     info: rt.info,
     roofline: () => measureRoofline(rt.device!),
     run: (name, impl, opts) => runner.run(name, impl, opts),
+    peers: async () => [],
     close: async () => rt.destroy(),
   };
 }
 
-async function chromiumTarget(): Promise<Target> {
+async function chromiumTarget(ortCases: string[]): Promise<Target> {
   const { launchChromium, openPage, startServer } = await import('./chromium');
   const { server, url } = await startServer();
   let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
@@ -94,12 +140,22 @@ async function chromiumTarget(): Promise<Target> {
   };
   try {
     browser = await launchChromium();
+    let placements: Record<string, string> = {};
+    if (ortCases.length) {
+      // ORT's verbose log says where it placed each node; it slows the page it is on, so it gets its own.
+      const probe = await openPage(browser, url, '/bench/page.html', '__benchProbe');
+      placements = await probe.evaluate((names) => window.__benchProbe(names), ortCases);
+      await probe.close();
+      const summary = [...new Set(Object.values(placements))].join('; ');
+      console.log(`ort-webgpu placement (verbose log, ${ortCases.length} models): ${summary}`);
+    }
     const page = await openPage(browser, url, '/bench/page.html', '__benchRun');
-    const info = await page.evaluate(() => window.__benchInit());
+    const info = await page.evaluate((p) => window.__benchInit(p), placements);
     return {
       info,
       roofline: () => page.evaluate(() => window.__benchRoofline()),
       run: (name, impl, opts) => page.evaluate((n, i, o) => window.__benchRun(n, i, o), name, impl, opts),
+      peers: () => page.evaluate(() => window.__benchPeers()),
       close,
     };
   } catch (e) {
@@ -122,9 +178,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const budgetS = args.budget ?? (args.quick ? 0.25 : 2);
-  const runs = selectRuns(benchCases(), { quick: args.quick, filter: args.filter });
+  const { runs, notes } = selectRuns(args);
   if (args.list || runs.length === 0) {
-    for (const { c, impl } of runs) console.log(`${c.suite} ${c.name} ${c.shape} ${impl}`);
+    for (const { c, impl } of runs) console.log(runKey(c, impl));
     if (runs.length === 0) console.error(`bench: no runs match${args.filter ? ` --filter '${args.filter}'` : ''}`);
     return runs.length === 0 ? 1 : 0;
   }
@@ -132,7 +188,9 @@ export async function main(argv: string[]): Promise<number> {
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   console.log(`bench: ${runs.length} runs in ${args.runtime}, budget ${budgetS} s per run${args.quick ? ' (quick)' : ''}`);
-  const target = args.runtime === 'node' ? await nodeTarget() : await chromiumTarget();
+  for (const n of notes) console.log(`note: ${n}`);
+  const ortCases = [...new Set(runs.filter((r) => r.impl === 'ort-webgpu').map((r) => r.c.name))];
+  const target = args.runtime === 'node' ? await nodeTarget() : await chromiumTarget(ortCases);
   const rows: BenchRow[] = [];
   try {
     const { adapter, features } = target.info;
@@ -145,16 +203,38 @@ export async function main(argv: string[]): Promise<number> {
       rows.push(r.row);
       console.log(progressLine(r, i + 1, runs.length));
     }
+    const peers = await target.peers();
+    const cases = [...new Map(runs.map((r) => [r.c.name, r.c])).values()];
     console.log(`\n${args.runtime} on ${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trimEnd());
+    for (const p of peers) console.log(`  ${'error' in p ? `${p.impl}: ${p.error}` : `${p.impl} ${p.version} (${p.backend}) on ${p.adapter}`}`);
     console.log(table(rows));
+    const ratios = ratioTable(rows, cases);
+    if (ratios) console.log(`\n${ratios}`);
+    const targets = targetLines(rows, cases, roof.roofline);
+    if (targets.length) console.log(`\ntargets (ratios from this run, same adapter):\n${targets.map((t) => `  ${t}`).join('\n')}`);
+    for (const n of notes) console.log(`note: ${n}`);
     if (args.json) {
-      const report: BenchReport = { adapter, runtime: args.runtime, startedAt, roofline: roof.roofline, rows };
-      writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
-      console.log(`wrote ${args.json}`);
+      const report: BenchReport = {
+        adapter, runtime: args.runtime, startedAt, roofline: roof.roofline, rows, peers,
+        targets: Object.fromEntries(cases.filter((c) => c.target).map((c) => [c.name, c.target!])), notes,
+      };
+      const text = `${JSON.stringify(report, null, 2)}\n`;
+      writeFileSync(args.json, text);
+      const copy = fileURLToPath(new URL('./report/data.json', import.meta.url));
+      mkdirSync(fileURLToPath(new URL('./report/', import.meta.url)), { recursive: true });
+      writeFileSync(copy, text);
+      console.log(`wrote ${args.json} and bench/report/data.json (open bench/report/index.html to draw it)`);
     }
   } finally {
     await target.close();
   }
   console.log(`bench: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  // A seqgpu result that failed its check, or an error of the engine's own choice, fails the run; a
+  // peer's never does, nor a swept config the device cannot take (an error row naming the limit).
+  const failed = rows.filter((r) => !isPeer(r.impl) && (r.status === 'wrong' || (r.status === 'error' && !r.impl.startsWith('seqgpu:') && !r.impl.startsWith('seqgpu/'))));
+  if (failed.length) {
+    console.error(`bench: ${failed.length} seqgpu/cpu-reference rows failed: ${failed.map((r) => `${r.name} ${r.impl} (${r.status})`).join(', ')}`);
+    return 1;
+  }
   return 0;
 }

@@ -1,29 +1,44 @@
-// The benchmark page: puppeteer calls window.__benchInit() once, __benchRoofline() once, then
-// __benchRun(name, impl, opts) per row, and gets JSON back from each. The work is bench/suite.ts and
-// bench/roofline.ts, the same code the Node runner calls.
+// The benchmark page: puppeteer calls window.__benchInit(placements) once, __benchRoofline() once,
+// then __benchRun(name, impl, opts) per row, and gets JSON back from each. The work is
+// bench/suite.ts and bench/roofline.ts (the same code the Node runner calls) and the peers in
+// bench/peers/. __benchProbe(names) is for a page of its own: it asks ORT where it places the nodes
+// of each case, with verbose logging that would slow a timed page.
 import { Runtime, type RuntimeInfo } from '../src/index';
+import { benchCases } from './cases';
+import { OrtPeer, probePlacement } from './peers/ort';
+import type { Peer, PeerInfo } from './peers/peer';
+import { TfjsPeer } from './peers/tfjs';
 import { measureRoofline, type RooflineResult } from './roofline';
-import { BenchRunner, type BenchResult, type Impl, type TimingOptions } from './suite';
+import { BenchRunner, type BenchResult, type TimingOptions } from './suite';
 
 declare global {
   interface Window {
-    __benchInit: () => Promise<RuntimeInfo>;
+    __benchInit: (placements: Record<string, string>) => Promise<RuntimeInfo>;
     __benchRoofline: () => Promise<RooflineResult>;
-    __benchRun: (name: string, impl: Impl, opts: TimingOptions) => Promise<BenchResult>;
+    __benchRun: (name: string, impl: string, opts: TimingOptions) => Promise<BenchResult>;
+    __benchPeers: () => Promise<(PeerInfo | { impl: string; error: string })[]>;
+    __benchProbe: (names: string[]) => Promise<Record<string, string>>;
   }
 }
 
+const cases = new Map(benchCases().map((c) => [c.name, c]));
 let rt: Runtime | undefined;
 let runner: BenchRunner | undefined;
+let peers: Record<string, Peer> = {};
 
 function runtime(): Runtime {
   if (!rt) throw new Error('__benchInit() has not run');
   return rt;
 }
 
-window.__benchInit = async () => {
+window.__benchInit = async (placements) => {
   rt = await Runtime.create(); // throws if requestAdapter() gives null: no silent CPU fallback
-  runner = new BenchRunner(rt);
+  peers = {
+    'tfjs-webgpu': new TfjsPeer('tfjs-webgpu'),
+    'tfjs-webgpu:cell-loop': new TfjsPeer('tfjs-webgpu:cell-loop'),
+    'ort-webgpu': new OrtPeer(placements),
+  };
+  runner = new BenchRunner(rt, cases, peers);
   return rt.info;
 };
 
@@ -32,4 +47,23 @@ window.__benchRoofline = () => measureRoofline(runtime().device!);
 window.__benchRun = (name, impl, opts) => {
   runtime();
   return runner!.run(name, impl, opts);
+};
+
+window.__benchPeers = () =>
+  Promise.all(Object.values(peers).map((p) => p.describe().catch((e: unknown) => ({ impl: p.impl, error: String(e) }))));
+
+window.__benchProbe = async (names) => {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const c = cases.get(name);
+    if (!c) throw new Error(`bench: no case '${name}'`);
+    const { feeds, consts } = c.build();
+    const key = JSON.stringify(c.spec);
+    try {
+      out[key] = await probePlacement(c.spec, { ...feeds, ...consts });
+    } catch (e) {
+      out[key] = `probe failed: ${e instanceof Error ? e.message : e}`;
+    }
+  }
+  return out;
 };

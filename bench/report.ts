@@ -1,5 +1,8 @@
-// The benchmark's output: the JSON report (DESIGN.md, "Benchmark output"), the progress line of a
-// row, and the table printed at the end.
+// The benchmark's output: the JSON report (DESIGN.md, "Benchmark output", plus each row's status and
+// note, and the peers' versions and adapters), the progress line of a row, the table printed at the
+// end, the seqgpu/peer ratio table and the targets of the issue with the figures that decide them.
+import type { BenchCase } from './cases';
+import type { PeerInfo } from './peers/peer';
 import type { Roofline, RooflineResult } from './roofline';
 import type { BenchResult, BenchRow } from './suite';
 
@@ -9,13 +12,20 @@ export interface BenchReport {
   startedAt: string;
   roofline: Roofline;
   rows: BenchRow[];
+  /** The peer engines of the page: version, backend, the adapter their device came from. */
+  peers: (PeerInfo | { impl: string; error: string })[];
+  /** Cases that are targets of the issue, by name: what the ratios must reach. */
+  targets: Record<string, string>;
+  /** What the run did not do, and why (browser-only peers in Node, a missing suite). */
+  notes: string[];
 }
 
 const fix = (x: number | null, d: number): string => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(d));
 const sci = (x: number | null): string => (x === null ? '-' : x === 0 ? '0' : x.toExponential(1));
 
 /** Milliseconds with about 3 significant digits. */
-function ms(x: number): string {
+export function ms(x: number | null): string {
+  if (x === null) return '-';
   if (x >= 100) return x.toFixed(0);
   if (x >= 10) return x.toFixed(1);
   if (x >= 1) return x.toFixed(2);
@@ -28,36 +38,118 @@ export function rooflineLine(r: RooflineResult): string {
     `empty dispatch ${fix(f.dispatchUs, 1)} us, submit+readback ${fix(f.roundTripMs, 3)} ms\n  (${r.detail})`;
 }
 
+const firstLine = (s: string) => s.split('\n')[0];
+
 export function progressLine(r: BenchResult, index: number, total: number): string {
   const row = r.row;
+  const head = `[${index}/${total}] ${row.name} ${row.impl}`;
+  if (row.status !== 'ok') {
+    const err = row.maxAbsErr !== null ? ` (max |err| ${sci(row.maxAbsErr)})` : '';
+    return `${head}: ${row.status.toUpperCase()}${err}: ${row.note}`;
+  }
   const rate = row.gflops !== null ? `${fix(row.gflops, 2)} GFLOP/s` : `${fix(row.gbps, 2)} GB/s`;
   const roof = row.pctRoof !== null ? ` ${fix(row.pctRoof, 1)}% roof` : '';
-  const note = r.note ? `; ${r.note}` : '';
-  return `[${index}/${total}] ${row.name} ${row.impl}: median ${ms(row.medianMs)} ms over ${row.runs} runs ` +
-    `(min ${ms(row.minMs)}, max ${ms(row.maxMs)}), ${rate}${roof}, max |err| ${sci(row.maxAbsErr)}` +
-    `\n      ${r.steps.join('; ')}${note}`;
+  const detail = r.detail ? `; ${r.detail}` : '';
+  return `${head}: median ${ms(row.medianMs)} ms over ${row.runs} runs (min ${ms(row.minMs)}, max ${ms(row.maxMs)}), ` +
+    `${rate}${roof}, max |err| ${sci(row.maxAbsErr)}\n      ${row.note}${detail}`;
 }
 
-/** Wall-time speedup of each matmul row over seqgpu:naive on the same case (null if naive did not run). */
-function speedup(row: BenchRow, rows: BenchRow[]): number | null {
-  if (row.suite !== 'matmul' || !row.impl.startsWith('seqgpu')) return null;
-  const naive = rows.find((r) => r.name === row.name && r.impl === 'seqgpu:naive');
-  return naive ? naive.medianMs / row.medianMs : null;
+/** The seqgpu row of a case (the engine's own choice), if it was timed. */
+const engineRow = (rows: BenchRow[], name: string) => rows.find((r) => r.name === name && r.impl === 'seqgpu' && r.status === 'ok');
+
+/** How many times faster seqgpu ran than `row` (wall time per run), or null. */
+export function speedup(row: BenchRow, rows: BenchRow[]): number | null {
+  const s = engineRow(rows, row.name);
+  if (!s || row.status !== 'ok' || row.impl === 'seqgpu' || row.medianMs === null) return null;
+  return row.medianMs / s.medianMs!;
+}
+
+/** Per case, the fastest checked engine row when a case has several (a sweep). */
+function fastestEngine(rows: BenchRow[]): Set<BenchRow> {
+  const best = new Map<string, BenchRow>();
+  for (const r of rows) {
+    if (!r.impl.startsWith('seqgpu') || r.status !== 'ok') continue;
+    const b = best.get(r.name);
+    if (!b || r.medianMs! < b.medianMs!) best.set(r.name, r);
+  }
+  const many = (name: string) => rows.filter((r) => r.name === name && r.impl.startsWith('seqgpu')).length > 1;
+  return new Set([...best.values()].filter((r) => many(r.name)));
+}
+
+function grid(head: string[], body: string[][], numeric: Set<number>): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
 export function table(rows: BenchRow[]): string {
-  const head = ['suite', 'name', 'shape', 'impl', 'median ms', 'runs', 'GFLOP/s', 'GB/s', '%roof', 'max|err|', 'timing', 'vs naive'];
+  const fastest = fastestEngine(rows);
+  const head = ['suite', 'name', 'shape', 'impl', 'status', 'median ms', 'runs', 'GFLOP/s', 'GB/s', '%roof', 'max|err|', 'timing', 'disp', 'seqgpu x'];
   const body = rows.map((r) => {
     const s = speedup(r, rows);
     return [
-      r.suite, r.name, r.shape, r.impl, ms(r.medianMs), String(r.runs), fix(r.gflops, 2), fix(r.gbps, 2),
-      fix(r.pctRoof, 1), sci(r.maxAbsErr), r.timing, s === null ? '-' : `${s.toFixed(2)}x`,
+      r.suite, r.name, r.shape, `${r.impl}${fastest.has(r) ? ' *' : ''}`, r.status, ms(r.medianMs), String(r.runs),
+      fix(r.gflops, 2), fix(r.gbps, 2), fix(r.pctRoof, 1), sci(r.maxAbsErr), r.timing, r.dispatches === null ? '-' : String(r.dispatches),
+      s === null ? '-' : `${s.toFixed(2)}x`,
     ];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const numeric = new Set([4, 5, 6, 7, 8, 9, 11]);
-  const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n') +
-    '\nmedian ms: wall per run (inputs written, outputs read back); GFLOP/s, GB/s and %roof: kernel time ' +
-    '(the timing column); vs naive: wall-time speedup over seqgpu:naive.';
+  const notes = rows.filter((r) => r.status !== 'ok').map((r) => `  ${r.status.toUpperCase()} ${r.name} ${r.impl}: ${firstLine(r.note)}`);
+  return grid(head, body, new Set([5, 6, 7, 8, 9, 10, 12, 13])) +
+    '\nmedian ms: wall per run, inputs written and outputs read back, the same for every impl. GFLOP/s, GB/s, %roof: ' +
+    'kernel time (timing column: GPU timestamps, or wall less the measured round trip). seqgpu x: this row\'s ' +
+    'median over seqgpu\'s (how many times faster seqgpu ran). matmul shape: MxKxN; attention: BxHxTqxTkxD; ' +
+    'lstm/gru: TxBxIxH. *: fastest engine row of the case.' +
+    (notes.length ? `\nrows not timed:\n${notes.join('\n')}` : '');
+}
+
+const PEER_COLS = [['tfjs-webgpu', 'TF.js'], ['tfjs-webgpu:cell-loop', 'TF.js cell loop'], ['ort-webgpu', 'ORT']] as const;
+
+/** Per case with a timed seqgpu row: its ms and % of roofline, each peer's ms and the seqgpu/peer speed ratio. */
+export function ratioTable(rows: BenchRow[], cases: BenchCase[]): string {
+  const body: string[][] = [];
+  for (const c of cases) {
+    const s = engineRow(rows, c.name);
+    const peerRows = rows.filter((r) => r.name === c.name && PEER_COLS.some(([impl]) => impl === r.impl));
+    if (!s && peerRows.length === 0) continue;
+    const cells = [c.name, c.shape, s ? ms(s.medianMs) : '-', s ? fix(s.pctRoof, 1) : '-'];
+    for (const [impl] of PEER_COLS) {
+      const p = rows.find((r) => r.name === c.name && r.impl === impl);
+      if (!p) cells.push('', '');
+      else if (p.status !== 'ok') cells.push(p.status, '');
+      else {
+        const x = speedup(p, rows);
+        cells.push(ms(p.medianMs), x === null ? '-' : `${x.toFixed(2)}x`);
+      }
+    }
+    body.push(cells);
+  }
+  if (!body.length) return '';
+  const head = ['case', 'shape', 'seqgpu ms', '%roof'];
+  for (const [, label] of PEER_COLS) head.push(`${label} ms`, `vs ${label}`);
+  return grid(head, body, new Set([2, 3, 4, 5, 6, 7, 8, 9])) +
+    '\nvs X: X\'s wall time over seqgpu\'s on the same adapter in this run (above 1: seqgpu faster). ' +
+    'A peer that failed the check, threw, or has no such op shows its status instead of a time.';
+}
+
+/** The issue's targets, each with the figures of this run. */
+export function targetLines(rows: BenchRow[], cases: BenchCase[], roof: Roofline): string[] {
+  const out: string[] = [];
+  for (const c of cases.filter((x) => x.target)) {
+    const s = engineRow(rows, c.name);
+    if (!s) {
+      const r = rows.find((x) => x.name === c.name && x.impl === 'seqgpu');
+      out.push(`${c.target}: seqgpu ${r ? `${r.status}: ${firstLine(r.note)}` : 'not run'}`);
+      continue;
+    }
+    const parts = [`seqgpu ${ms(s.medianMs)} ms`, `${fix(s.pctRoof, 1)}% of ${c.roof === 'fma' ? `fma peak ${fix(roof.fmaGflops, 2)} GFLOP/s` : `copy ${fix(roof.copyGbps, 2)} GB/s`} (${s.timing})`];
+    for (const [impl, label] of PEER_COLS) {
+      const p = rows.find((r) => r.name === c.name && r.impl === impl);
+      if (!p) continue;
+      const x = speedup(p, rows);
+      parts.push(p.status === 'ok' ? `${x!.toFixed(2)}x ${label}` : `${label} ${p.status}`);
+    }
+    out.push(`${c.target}\n    ${parts.join(', ')}; floors: submit+readback ${fix(roof.roundTripMs, 3)} ms, ` +
+      `${s.dispatches ?? '?'} dispatches x ${fix(roof.dispatchUs, 1)} us = ${fix(((s.dispatches ?? 0) * roof.dispatchUs) / 1000, 3)} ms`);
+  }
+  return out;
 }

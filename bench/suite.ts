@@ -1,13 +1,14 @@
-// The benchmark cases and how one (case, impl) pair is checked and timed. One module for both places
-// it runs: the Chromium bench page and the Node runner, so the protocol cannot drift between them.
-// Protocol: the CPU reference runs once per case; every impl's output is checked against it before
-// any timing; then warm-up, then runs until the time budget (at least 3), wall time per exe.run(feeds)
-// (inputs written, outputs read back); GPU time from a second executable compiled with timestamps.
-import { Graph, Runtime, type CompileOptions, type Executable, type Feeds } from '../src/index';
+// How one (case, impl) pair is checked and timed. One module for both places it runs, the Chromium
+// bench page and the Node runner, so the protocol cannot drift between them or between impls:
+// the CPU reference runs once per case; each impl's output is checked against it before any timing
+// (a wrong result is reported as wrong and never timed); then one warm-up run, then runs until the
+// time budget (at least 3): wall time per run with inputs written and outputs read back. seqgpu also
+// gets GPU time from a second executable compiled with timestamps; the peers, which expose none,
+// get wall time less the measured round trip.
+import { Runtime, type CompileOptions, type Executable, type Feeds, type Graph } from '../src/index';
+import { isPeer, type BenchCase, type Tolerance } from './cases';
+import { PeerSkip, type CaseData, type Peer } from './peers/peer';
 import { median, type Roofline } from './roofline';
-
-export const IMPLS = ['seqgpu', 'seqgpu:naive', 'seqgpu:tiled', 'seqgpu:tiled-vec4', 'cpu-reference'] as const;
-export type Impl = (typeof IMPLS)[number];
 
 /** One row of the JSON report (DESIGN.md, "Benchmark output"); null where not measured. */
 export interface BenchRow {
@@ -15,45 +16,27 @@ export interface BenchRow {
   name: string;
   shape: string;
   impl: string;
-  medianMs: number;
-  minMs: number;
-  maxMs: number;
+  medianMs: number | null;
+  minMs: number | null;
+  maxMs: number | null;
   runs: number;
-  timing: 'gpu-timestamp' | 'wall-minus-roundtrip' | 'wall';
+  timing: 'gpu-timestamp' | 'wall-minus-roundtrip' | 'wall' | 'none';
   gflops: number | null;
   gbps: number | null;
   pctRoof: number | null;
   maxAbsErr: number | null;
   dispatches: number | null;
   submits: number | null;
+  /** ok: checked and timed; wrong: failed the check (not timed); error: threw; skipped: the impl has no such op. */
+  status: 'ok' | 'wrong' | 'error' | 'skipped';
+  /** What ran (kernel steps and variants, the peer's API and node placement), or why it did not. */
+  note: string;
 }
 
 export interface BenchResult {
   row: BenchRow;
-  /** Kernel steps with their variants, as the executor labels them. */
-  steps: string[];
-  /** What the runner did beyond the plain protocol (e.g. a capped CPU run). */
-  note: string;
-}
-
-export interface Tolerance {
-  atol: number;
-  rtol: number;
-}
-
-export interface BenchCase {
-  suite: 'matmul' | 'softmax';
-  name: string;
-  shape: string;
-  impls: Impl[];
-  /** Part of a --quick run. */
-  quick: boolean;
-  /** 2 M N K for matmul; 0 where the op is not counted in flops. */
-  flops: number;
-  /** The byte model: matmul reads A and B and writes C once; softmax reads x twice and writes y once. */
-  bytes: number;
-  tol: Tolerance;
-  build: () => { graph: Graph; feeds: Feeds };
+  /** What the runner did beyond the plain protocol (GPU time, a capped CPU run). */
+  detail: string;
 }
 
 export interface TimingOptions {
@@ -65,80 +48,8 @@ export interface TimingOptions {
   cpuMaxMs: number;
 }
 
-/** A seeded xorshift32 stream of floats in [-scale, scale): the page and Node get the same feeds. */
-export function uniform(n: number, seed: number, scale = 1): Float32Array {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = ((s / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
-}
-
-// f32 sums of K products of values in [-1, 1]: the error grows between sqrt(K) u and K u; 4e-7 K is
-// far below what an indexing bug gives (the model test/cases.ts states for the parity cases).
-const matmulTol = (k: number): Tolerance => ({ atol: 4e-7 * k + 1e-7, rtol: 1e-5 });
-// WGSL exp is good to a few ulp; the row sums are of positive terms.
-const softmaxTol: Tolerance = { atol: 1e-6, rtol: 1e-4 };
-
-const MATMUL_SIZES = [128, 256, 384, 512];
-const QUICK_MATMUL = [128, 256];
-const SOFTMAX_SHAPES: [number, number][] = [[64, 1024], [256, 4096], [1024, 1024]];
-
-function matmulCase(n: number): BenchCase {
-  const impls: Impl[] = ['seqgpu', 'seqgpu:naive', 'seqgpu:tiled', 'seqgpu:tiled-vec4', 'cpu-reference'];
-  return {
-    suite: 'matmul', name: `matmul-${n}`, shape: `${n}x${n}x${n}`, impls,
-    quick: QUICK_MATMUL.includes(n),
-    flops: 2 * n * n * n,
-    bytes: 4 * 3 * n * n,
-    tol: matmulTol(n),
-    build: () => {
-      const g = new Graph();
-      const a = g.input('a', [n, n]), b = g.input('b', [n, n]);
-      g.output('y', g.matmul(a, b));
-      return { graph: g, feeds: { a: uniform(n * n, n), b: uniform(n * n, n + 1) } };
-    },
-  };
-}
-
-function softmaxCase(rows: number, len: number): BenchCase {
-  return {
-    suite: 'softmax', name: `softmax-${rows}x${len}`, shape: `${rows}x${len}`, impls: ['seqgpu', 'cpu-reference'],
-    quick: rows === 64 && len === 1024,
-    flops: 0,
-    bytes: 4 * 3 * rows * len,
-    tol: softmaxTol,
-    build: () => {
-      const g = new Graph();
-      g.output('y', g.softmax(g.input('x', [rows, len]), -1));
-      return { graph: g, feeds: { x: uniform(rows * len, rows * 7 + len, 6) } };
-    },
-  };
-}
-
-export function benchCases(): BenchCase[] {
-  return [...MATMUL_SIZES.map(matmulCase), ...SOFTMAX_SHAPES.map(([r, c]) => softmaxCase(r, c))];
-}
-
-/** The text --filter matches against: `suite name shape impl`. */
-export const runKey = (c: BenchCase, impl: Impl): string => `${c.suite} ${c.name} ${c.shape} ${impl}`;
-
-export function selectRuns(cases: BenchCase[], opts: { quick: boolean; filter?: string }): { c: BenchCase; impl: Impl }[] {
-  const out: { c: BenchCase; impl: Impl }[] = [];
-  for (const c of cases) {
-    if (opts.quick && !c.quick) continue;
-    for (const impl of c.impls) if (!opts.filter || runKey(c, impl).includes(opts.filter)) out.push({ c, impl });
-  }
-  return out;
-}
-
 /** Runs `fn` until `budgetMs` has passed and at least `minRuns` times; returns ms per run. */
-async function timeRuns(fn: () => Promise<unknown>, budgetMs: number, minRuns: number, maxRuns = 2000): Promise<number[]> {
+export async function timeRuns(fn: () => Promise<unknown>, budgetMs: number, minRuns: number, maxRuns = 2000): Promise<number[]> {
   const ms: number[] = [];
   const start = performance.now();
   while (ms.length < minRuns || (performance.now() - start < budgetMs && ms.length < maxRuns)) {
@@ -149,60 +60,98 @@ async function timeRuns(fn: () => Promise<unknown>, budgetMs: number, minRuns: n
   return ms;
 }
 
-/** Max |got - want| over every output; throws, naming the first mismatches, if any exceeds the tolerance. */
+export class ParityError extends Error {
+  constructor(message: string, readonly maxAbsErr: number) {
+    super(message);
+  }
+}
+
+/** Max |got - want| over every output; throws ParityError, naming the first mismatches, beyond the tolerance. */
 export function checkOutputs(what: string, got: Record<string, Float32Array>, want: Record<string, Float32Array>, tol: Tolerance): number {
   let maxAbsErr = 0, bad = 0;
   const lines: string[] = [];
   for (const [name, w] of Object.entries(want)) {
     const g = got[name];
-    if (!g || g.length !== w.length) throw new Error(`${what}: output '${name}' has ${g?.length ?? 'no'} values, want ${w.length}`);
+    if (!g || g.length !== w.length) throw new ParityError(`${what}: output '${name}' has ${g?.length ?? 'no'} values, want ${w.length}`, Infinity);
     for (let i = 0; i < w.length; i++) {
       const err = Math.abs(g[i] - w[i]);
       if (!(err <= tol.atol + tol.rtol * Math.abs(w[i]))) {
         if (++bad <= 10) lines.push(`  ${name}[${i}]: got ${g[i]} ref ${w[i]} |err| ${err}`);
       }
-      if (!Number.isNaN(err)) maxAbsErr = Math.max(maxAbsErr, err);
+      maxAbsErr = Number.isNaN(err) ? Infinity : Math.max(maxAbsErr, err);
     }
   }
   if (bad) {
-    throw new Error(`${what}: parity failed before timing: ${bad} values beyond atol ${tol.atol} rtol ${tol.rtol}, ` +
-      `max |err| ${maxAbsErr}\n${lines.join('\n')}`);
+    throw new ParityError(`${what}: ${bad} values beyond atol ${tol.atol} rtol ${tol.rtol}, max |err| ${maxAbsErr.toExponential(2)}\n${lines.join('\n')}`, maxAbsErr);
   }
   return maxAbsErr;
 }
 
-function compileOptions(impl: Impl): CompileOptions {
-  const variant = impl.startsWith('seqgpu:') ? impl.slice('seqgpu:'.length) : undefined;
-  return variant ? { variants: { matmul: variant } } : {};
+/** The kernel name compile options use for a suite's op. */
+const KERNEL: Record<string, string> = { matmul: 'matmul', softmax: 'softmax', layerNorm: 'layernorm', attention: 'attention', lstm: 'lstm', gru: 'gru' };
+
+/**
+ * Compile options from an engine impl: `seqgpu`, `seqgpu:<variant>`, and either with `/K=V,K=V`
+ * override constants for the case's kernel (e.g. `seqgpu:tiled-vec4/TILE_M=32,TILE_N=32,TILE_K=16`).
+ */
+export function engineOptions(impl: string, suite: string): CompileOptions {
+  const m = /^seqgpu(?::([^/]+))?(?:\/(.+))?$/.exec(impl);
+  if (!m) throw new Error(`bench: '${impl}' is not an engine impl (seqgpu[:variant][/K=V,...])`);
+  const kernel = KERNEL[suite] ?? suite;
+  const opts: CompileOptions = {};
+  if (m[1]) opts.variants = { [kernel]: m[1] };
+  if (m[2]) {
+    const constants: Record<string, number> = {};
+    for (const kv of m[2].split(',')) {
+      const [k, v] = kv.split('=');
+      if (!k || !Number.isFinite(Number(v))) throw new Error(`bench: bad constant '${kv}' in '${impl}'`);
+      constants[k] = Number(v);
+    }
+    opts.constants = { [kernel]: constants };
+  }
+  return opts;
 }
 
-/** Holds one runtime and the CPU reference of the case last asked for (computed once per case). */
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Holds one runtime, the peers of this page, and the CPU reference of the case last asked for. */
 export class BenchRunner {
-  private readonly cases = new Map(benchCases().map((c) => [c.name, c]));
-  private ref?: { name: string; feeds: Feeds; want: Record<string, Float32Array>; ms: number };
+  private ref?: { name: string; feeds: Feeds; consts: Record<string, Float32Array>; want: Record<string, Float32Array>; ms: number };
 
-  constructor(private readonly rt: Runtime) {}
+  constructor(
+    private readonly rt: Runtime,
+    private readonly cases: Map<string, BenchCase>,
+    private readonly peers: Record<string, Peer> = {},
+  ) {}
 
-  async run(name: string, impl: Impl, opts: TimingOptions): Promise<BenchResult> {
+  async run(name: string, impl: string, opts: TimingOptions): Promise<BenchResult> {
     const c = this.cases.get(name);
     if (!c) throw new Error(`bench: no case '${name}'`);
-    if (!c.impls.includes(impl)) throw new Error(`bench: case '${name}' has no impl '${impl}'`);
-    const { graph, feeds } = c.build();
+    const { graph, feeds, consts } = c.build();
     if (this.ref?.name !== name) {
       const cpu = await Runtime.cpu().compile(graph);
       const t0 = performance.now();
       const want = await cpu.run(feeds);
-      this.ref = { name, feeds, want, ms: performance.now() - t0 };
+      this.ref = { name, feeds, consts, want, ms: performance.now() - t0 };
       cpu.destroy();
     }
-    return impl === 'cpu-reference' ? this.runCpu_(c, opts) : this.runGpu_(c, impl, graph, opts);
+    const base = { suite: c.suite, name: c.name, shape: c.shape, impl };
+    try {
+      if (impl === 'cpu-reference') return await this.runCpu_(c, graph, opts);
+      if (isPeer(impl)) return await this.runPeer_(c, impl, opts);
+      return await this.runEngine_(c, impl, graph, opts);
+    } catch (e) {
+      const status = e instanceof ParityError ? 'wrong' : e instanceof PeerSkip ? 'skipped' : 'error';
+      const maxAbsErr = e instanceof ParityError ? e.maxAbsErr : null;
+      return { row: emptyRow(base, status, message(e), maxAbsErr), detail: '' };
+    }
   }
 
-  private async runGpu_(c: BenchCase, impl: Impl, graph: Graph, opts: TimingOptions): Promise<BenchResult> {
+  private async runEngine_(c: BenchCase, impl: string, graph: Graph, opts: TimingOptions): Promise<BenchResult> {
     const { feeds, want } = this.ref!;
     const device = this.rt.device;
     if (!device) throw new Error(`bench: ${impl} needs a GPU runtime, got ${this.rt.info.backend}`);
-    const options = compileOptions(impl);
+    const options = engineOptions(impl, c.suite);
     const exes: Executable[] = [];
     try {
       const exe = await this.rt.compile(graph, options);
@@ -221,32 +170,41 @@ export class BenchRunner {
           if (timed.stats.gpuMs !== null) gpu.push(timed.stats.gpuMs);
         }, opts.budgetMs / 2, 3);
       }
-      const wallMed = median(wall);
       const gpuTimed = gpu.length > 0 && gpu.every((x) => x > 0);
-      const kernelMs = gpuTimed ? median(gpu) : Math.max(wallMed - opts.roofline.roundTripMs, 1e-3);
-      const gflops = c.flops ? c.flops / kernelMs / 1e6 : null;
-      const gbps = c.bytes / kernelMs / 1e6;
-      const pctRoof = c.suite === 'matmul' ? (gflops! / opts.roofline.fmaGflops) * 100 : (gbps / opts.roofline.copyGbps) * 100;
       const steps = 'steps' in exe ? (exe as { steps: string[] }).steps : [];
-      return {
-        row: {
-          suite: c.suite, name: c.name, shape: c.shape, impl,
-          medianMs: wallMed, minMs: Math.min(...wall), maxMs: Math.max(...wall), runs: wall.length,
-          timing: gpuTimed ? 'gpu-timestamp' : 'wall-minus-roundtrip',
-          gflops, gbps, pctRoof, maxAbsErr,
-          dispatches: exe.stats.dispatches, submits: exe.stats.submits,
-        },
-        steps,
-        note: gpuTimed ? `gpu ${median(gpu).toFixed(3)} ms (median of ${gpu.length})` : 'no timestamps: wall less the round trip',
-      };
+      const row = timedRow(c, impl, wall, opts.roofline, gpuTimed ? median(gpu) : null);
+      row.maxAbsErr = maxAbsErr;
+      row.dispatches = exe.stats.dispatches;
+      row.submits = exe.stats.submits;
+      row.note = steps.join('; ');
+      return { row, detail: gpuTimed ? `gpu ${median(gpu).toFixed(3)} ms (median of ${gpu.length})` : 'no timestamps: wall less the round trip' };
     } finally {
       for (const e of exes) e.destroy();
     }
   }
 
-  private async runCpu_(c: BenchCase, opts: TimingOptions): Promise<BenchResult> {
+  private async runPeer_(c: BenchCase, impl: string, opts: TimingOptions): Promise<BenchResult> {
+    const peer = this.peers[impl];
+    if (!peer) throw new PeerSkip(`${impl} runs only in the Chromium page (a browser engine); not in this runtime`);
+    const { feeds, consts, want } = this.ref!;
+    const job = await peer.setup(c.spec, { ...feeds, ...consts } as CaseData);
+    try {
+      const maxAbsErr = checkOutputs(`${c.name} ${impl}`, job.outputs(await job.run()), want, c.tol);
+      await job.run();
+      const wall = await timeRuns(() => job.run(), opts.budgetMs, 3);
+      const row = timedRow(c, impl, wall, opts.roofline, null);
+      row.maxAbsErr = maxAbsErr;
+      row.dispatches = job.dispatches;
+      row.note = job.note;
+      return { row, detail: 'no GPU timestamps from a peer: wall less the round trip' };
+    } finally {
+      job.dispose();
+    }
+  }
+
+  private async runCpu_(c: BenchCase, graph: Graph, opts: TimingOptions): Promise<BenchResult> {
     const { feeds, want, ms: refMs } = this.ref!;
-    const exe = await Runtime.cpu().compile(c.build().graph);
+    const exe = await Runtime.cpu().compile(graph);
     // The reference run above was this impl's warm-up; a slow case gets fewer than 3 runs.
     const minRuns = Math.max(1, Math.min(3, Math.floor(opts.cpuMaxMs / Math.max(refMs, 1e-3))));
     let last: Record<string, Float32Array> = {};
@@ -256,17 +214,34 @@ export class BenchRunner {
     exe.destroy();
     const maxAbsErr = checkOutputs(`${c.name} cpu-reference`, last, want, { atol: 0, rtol: 0 });
     const wallMed = median(wall);
-    return {
-      row: {
-        suite: c.suite, name: c.name, shape: c.shape, impl: 'cpu-reference',
-        medianMs: wallMed, minMs: Math.min(...wall), maxMs: Math.max(...wall), runs: wall.length,
-        timing: 'wall',
-        gflops: c.flops ? c.flops / wallMed / 1e6 : null,
-        gbps: c.bytes / wallMed / 1e6,
-        pctRoof: null, maxAbsErr, dispatches: null, submits: null,
-      },
-      steps: ['float64 reference interpreter'],
-      note: minRuns < 3 ? `capped: one run took ${refMs.toFixed(0)} ms, cpu cap ${opts.cpuMaxMs} ms` : '',
+    const row: BenchRow = {
+      suite: c.suite, name: c.name, shape: c.shape, impl: 'cpu-reference',
+      medianMs: wallMed, minMs: Math.min(...wall), maxMs: Math.max(...wall), runs: wall.length, timing: 'wall',
+      gflops: c.flops ? c.flops / wallMed / 1e6 : null, gbps: c.bytes / wallMed / 1e6,
+      pctRoof: null, maxAbsErr, dispatches: null, submits: null, status: 'ok', note: 'float64 reference interpreter',
     };
+    return { row, detail: minRuns < 3 ? `capped: one run took ${refMs.toFixed(0)} ms, cpu cap ${opts.cpuMaxMs} ms` : '' };
   }
+}
+
+/** Wall-time figures, and rates from GPU time where given, else from wall time less the round trip. */
+function timedRow(c: BenchCase, impl: string, wall: number[], roof: Roofline, gpuMs: number | null): BenchRow {
+  const wallMed = median(wall);
+  const kernelMs = gpuMs ?? Math.max(wallMed - roof.roundTripMs, 1e-3);
+  const gflops = c.flops ? c.flops / kernelMs / 1e6 : null;
+  const gbps = c.bytes / kernelMs / 1e6;
+  const pctRoof = c.roof === 'fma' ? (gflops === null ? null : (gflops / roof.fmaGflops) * 100) : (gbps / roof.copyGbps) * 100;
+  return {
+    suite: c.suite, name: c.name, shape: c.shape, impl,
+    medianMs: wallMed, minMs: Math.min(...wall), maxMs: Math.max(...wall), runs: wall.length,
+    timing: gpuMs !== null ? 'gpu-timestamp' : 'wall-minus-roundtrip',
+    gflops, gbps, pctRoof, maxAbsErr: null, dispatches: null, submits: null, status: 'ok', note: '',
+  };
+}
+
+function emptyRow(base: Pick<BenchRow, 'suite' | 'name' | 'shape' | 'impl'>, status: BenchRow['status'], note: string, maxAbsErr: number | null): BenchRow {
+  return {
+    ...base, medianMs: null, minMs: null, maxMs: null, runs: 0, timing: 'none',
+    gflops: null, gbps: null, pctRoof: null, maxAbsErr, dispatches: null, submits: null, status, note,
+  };
 }

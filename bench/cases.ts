@@ -1,0 +1,225 @@
+// The benchmark cases: for each, the seqgpu graph and its feeds, the op as the peers build it (the
+// spec), which impls run it, the flop and byte counts behind GFLOP/s, GB/s and % of roofline, and
+// the tolerance every impl is checked against. Weights are graph constants (uploaded once) in seqgpu
+// and kept resident by the peers too; feeds are what every impl writes on every run.
+import { Graph, MATMUL_VARIANTS, type Feeds, type Tensor } from '../src/index';
+import { modelCases } from './models';
+
+export interface Tolerance {
+  atol: number;
+  rtol: number;
+}
+
+/** The op as an engine-neutral description: what the peers build their own version of. */
+export type OpSpec =
+  | { op: 'matmul'; M: number; K: number; N: number }
+  | { op: 'softmax'; rows: number; len: number }
+  | { op: 'layerNorm'; rows: number; len: number; eps: number }
+  | { op: 'attention'; B: number; heads: number; Tq: number; Tk: number; D: number; mask: 'causal' | 'padded' | 'none'; validLens?: number[] }
+  | { op: 'lstm' | 'gru'; T: number; B: number; I: number; H: number };
+
+export type Suite = 'matmul' | 'softmax' | 'layerNorm' | 'attention' | 'lstm' | 'gru' | 'model';
+
+export const PEER_IMPLS = ['tfjs-webgpu', 'tfjs-webgpu:cell-loop', 'ort-webgpu'] as const;
+export type PeerImpl = (typeof PEER_IMPLS)[number];
+export const isPeer = (impl: string): impl is PeerImpl => (PEER_IMPLS as readonly string[]).includes(impl);
+
+export interface BenchCase {
+  suite: Suite;
+  name: string;
+  shape: string;
+  /** seqgpu impls: 'seqgpu' (the engine's choice) and 'seqgpu:<variant>' rows. */
+  engine: string[];
+  peers: PeerImpl[];
+  /** Part of a --quick run. */
+  quick: boolean;
+  /** One of the issue's targets: its ratios are called out at the end. */
+  target?: string;
+  flops: number;
+  bytes: number;
+  /** Which roofline figure % of roof is taken against. */
+  roof: 'fma' | 'copy';
+  tol: Tolerance;
+  spec: OpSpec;
+  /** The graph, the per-run feeds, and the constants (weights) as data for the peers. */
+  build: () => { graph: Graph; feeds: Feeds; consts: Record<string, Float32Array> };
+}
+
+/** A seeded xorshift32 stream of floats in [-scale, scale): the page and Node get the same data. */
+export function uniform(n: number, seed: number, scale = 1): Float32Array {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = ((s / 4294967296) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+// One tolerance per case, the same for every impl: it separates an engine's rounding (f32 sums,
+// a few-ulp exp and tanh) from a wrong result (an indexing or gate-order bug gives errors of 1e-1).
+// matmul: f32 sums of K products of values in [-1, 1] err between sqrt(K) u and K u.
+const matmulTol = (k: number): Tolerance => ({ atol: 4e-7 * k + 1e-7, rtol: 1e-5 });
+const softmaxTol: Tolerance = { atol: 1e-6, rtol: 1e-4 };
+const normTol: Tolerance = { atol: 2e-5, rtol: 1e-4 };
+// Attention output is a convex mix of v rows in [-1, 1]; recurrent outputs are bounded by 1 and the
+// error compounds over T steps of sigmoid/tanh.
+const attnTol: Tolerance = { atol: 2e-5, rtol: 1e-4 };
+const rnnTol: Tolerance = { atol: 5e-5, rtol: 1e-4 };
+
+const ALL_PEERS: PeerImpl[] = ['tfjs-webgpu', 'ort-webgpu'];
+
+function matmulCase(name: string, M: number, K: number, N: number, opts: { quick?: boolean; target?: string; variants?: boolean }): BenchCase {
+  const variants = opts.variants ? MATMUL_VARIANTS.map((v) => `seqgpu:${v}`) : [];
+  return {
+    suite: 'matmul', name, shape: `${M}x${K}x${N}`, engine: ['seqgpu', ...variants], peers: ALL_PEERS,
+    quick: !!opts.quick, target: opts.target,
+    flops: 2 * M * N * K, bytes: 4 * (M * K + K * N + M * N), roof: 'fma', tol: matmulTol(K),
+    spec: { op: 'matmul', M, K, N },
+    build: () => {
+      const g = new Graph();
+      const a = g.input('a', [M, K]), b = g.input('b', [K, N]);
+      g.output('y', g.matmul(a, b));
+      return { graph: g, feeds: { a: uniform(M * K, M + K), b: uniform(K * N, K + N + 1) }, consts: {} };
+    },
+  };
+}
+
+function softmaxCase(rows: number, len: number, target?: string): BenchCase {
+  return {
+    suite: 'softmax', name: `softmax-${rows}x${len}`, shape: `${rows}x${len}`, engine: ['seqgpu'], peers: ALL_PEERS,
+    quick: !!target, target,
+    // The byte model: x read twice (max and sum, then normalise) and y written once.
+    flops: 0, bytes: 4 * 3 * rows * len, roof: 'copy', tol: softmaxTol,
+    spec: { op: 'softmax', rows, len },
+    build: () => {
+      const g = new Graph();
+      g.output('y', g.softmax(g.input('x', [rows, len]), -1));
+      return { graph: g, feeds: { x: uniform(rows * len, rows * 7 + len, 6) }, consts: {} };
+    },
+  };
+}
+
+function layerNormCase(rows: number, len: number, quick = false): BenchCase {
+  const eps = 1e-5;
+  return {
+    suite: 'layerNorm', name: `layerNorm-${rows}x${len}`, shape: `${rows}x${len}`, engine: ['seqgpu'], peers: ALL_PEERS,
+    quick, flops: 0, bytes: 4 * 3 * rows * len, roof: 'copy', tol: normTol,
+    spec: { op: 'layerNorm', rows, len, eps },
+    build: () => {
+      const weight = uniform(len, len + 3, 2), bias = uniform(len, len + 5);
+      const g = new Graph();
+      const y = g.layerNorm(g.input('x', [rows, len]), [len], g.constant(weight, [len]), g.constant(bias, [len]), eps);
+      g.output('y', y);
+      return { graph: g, feeds: { x: uniform(rows * len, rows + len, 3) }, consts: { weight, bias } };
+    },
+  };
+}
+
+/** q, k, v are [B, heads, T, D]; a padded case masks keys past each batch's valid length. */
+function attentionCase(
+  kind: 'causal' | 'padded' | 'decode', B: number, heads: number, Tq: number, Tk: number, D: number,
+  opts: { quick?: boolean; target?: string; validLens?: number[] } = {},
+): BenchCase {
+  const mask = kind === 'causal' ? 'causal' : kind === 'padded' ? 'padded' : 'none';
+  const validLens = opts.validLens;
+  return {
+    suite: 'attention', name: `attn-${kind}-T${Tk}`, shape: `${B}x${heads}x${Tq}x${Tk}x${D}`, engine: ['seqgpu'], peers: ALL_PEERS,
+    quick: !!opts.quick, target: opts.target,
+    // q·kᵀ and p·v: 2 flops per multiply-add each (the causal half is counted whole, as peers compute it).
+    flops: 4 * B * heads * Tq * Tk * D, bytes: 4 * B * heads * D * (2 * Tq + 2 * Tk), roof: 'fma', tol: attnTol,
+    spec: { op: 'attention', B, heads, Tq, Tk, D, mask, validLens },
+    build: () => {
+      const g = new Graph();
+      const q = g.input('q', [B, heads, Tq, D]), k = g.input('k', [B, heads, Tk, D]), v = g.input('v', [B, heads, Tk, D]);
+      let y: Tensor;
+      if (mask === 'padded') {
+        const m = new Uint8Array(B * Tk);
+        for (let b = 0; b < B; b++) for (let t = 0; t < Tk; t++) m[b * Tk + t] = t < validLens![b] ? 1 : 0;
+        // A bool mask, true = attend, broadcast over heads and queries: [B, 1, 1, Tk].
+        const mt = g.input('mask', [B, 1, 1, Tk], 'bool');
+        y = g.scaledDotProductAttention(q, k, v, { attnMask: mt });
+        g.output('y', y);
+        return { graph: g, feeds: { ...attnFeeds(B, heads, Tq, Tk, D), mask: m }, consts: {} };
+      }
+      y = g.scaledDotProductAttention(q, k, v, { isCausal: mask === 'causal' });
+      g.output('y', y);
+      return { graph: g, feeds: attnFeeds(B, heads, Tq, Tk, D), consts: {} };
+    },
+  };
+}
+
+function attnFeeds(B: number, N: number, Tq: number, Tk: number, D: number): Feeds {
+  return { q: uniform(B * N * Tq * D, 11 + Tq), k: uniform(B * N * Tk * D, 12 + Tk), v: uniform(B * N * Tk * D, 13 + Tk) };
+}
+
+/** torch.nn.LSTM / GRU, one layer, one direction, x [T, B, I], output y [T, B, H]; zero h0 (and c0). */
+function rnnCase(cell: 'lstm' | 'gru', T: number, B: number, I: number, H: number, opts: { quick?: boolean; target?: string } = {}): BenchCase {
+  const gates = cell === 'lstm' ? 4 : 3;
+  const peers: PeerImpl[] = cell === 'lstm' ? ['tfjs-webgpu', 'tfjs-webgpu:cell-loop', 'ort-webgpu'] : ALL_PEERS;
+  return {
+    suite: cell, name: `${cell}-T${T}-B${B}-H${H}`, shape: `${T}x${B}x${I}x${H}`, engine: ['seqgpu'], peers,
+    quick: !!opts.quick, target: opts.target,
+    flops: 2 * T * B * gates * H * (I + H), bytes: 4 * (gates * H * (I + H) + T * B * (I + H)), roof: 'fma', tol: rnnTol,
+    spec: { op: cell, T, B, I, H },
+    build: () => {
+      // PyTorch's init range: U(-1/sqrt(H), 1/sqrt(H)).
+      const s = 1 / Math.sqrt(H);
+      const consts: Record<string, Float32Array> = {
+        weight_ih_l0: uniform(gates * H * I, 21 + H, s), weight_hh_l0: uniform(gates * H * H, 22 + H, s),
+        bias_ih_l0: uniform(gates * H, 23 + H, s), bias_hh_l0: uniform(gates * H, 24 + H, s),
+      };
+      const g = new Graph();
+      const shapes: Record<string, number[]> = {
+        weight_ih_l0: [gates * H, I], weight_hh_l0: [gates * H, H], bias_ih_l0: [gates * H], bias_hh_l0: [gates * H],
+      };
+      const params = Object.fromEntries(Object.entries(consts).map(([k, v]) => [k, g.constant(v, shapes[k])]));
+      const x = g.input('x', [T, B, I]);
+      g.output('y', cell === 'lstm' ? g.lstm(x, params, { hiddenSize: H }).output : g.gru(x, params, { hiddenSize: H }).output);
+      return { graph: g, feeds: { x: uniform(T * B * I, 31 + T * B) }, consts };
+    },
+  };
+}
+
+export function kernelCases(): BenchCase[] {
+  return [
+    matmulCase('matmul-128', 128, 128, 128, { variants: true }),
+    matmulCase('matmul-256', 256, 256, 256, { quick: true, target: 'matmul 256³: ≥3x TF.js and ORT, ≥25% of fma peak', variants: true }),
+    matmulCase('matmul-384', 384, 384, 384, { variants: true }),
+    matmulCase('matmul-512', 512, 512, 512, { quick: true, target: 'matmul 512³: ≥3x TF.js and ORT, ≥25% of fma peak', variants: true }),
+    // Model shapes: an LSTM's input projection (T·B = 128 rows), a Transformer MLP, a decode step's logits.
+    matmulCase('matmul-rnn-proj', 128, 64, 256, {}),
+    matmulCase('matmul-mlp', 64, 256, 1024, {}),
+    matmulCase('matmul-logits', 1, 256, 4096, {}),
+    softmaxCase(64, 1024, 'softmax 64x1024: ≥3x TF.js, ≥70% of copy bandwidth'),
+    softmaxCase(256, 4096),
+    softmaxCase(1024, 1024),
+    layerNormCase(64, 1024, true),
+    layerNormCase(1024, 1024),
+    attentionCase('causal', 1, 4, 16, 16, 64, { quick: true, target: 'attention T=16: ≥3x ORT MultiHeadAttention' }),
+    attentionCase('causal', 1, 4, 128, 128, 64, { quick: true, target: 'attention T=128: ≥3x ORT MultiHeadAttention' }),
+    attentionCase('padded', 2, 4, 128, 128, 64, { validLens: [128, 77] }),
+    attentionCase('decode', 1, 4, 1, 128, 64),
+    rnnCase('lstm', 16, 1, 64, 64, { quick: true, target: 'LSTM T=16 I=H=64 B=1: ≥5x ORT, ≥20x TF.js' }),
+    rnnCase('lstm', 16, 8, 64, 64),
+    rnnCase('lstm', 64, 8, 128, 128),
+    rnnCase('gru', 16, 1, 64, 64, { quick: true }),
+    rnnCase('gru', 16, 8, 64, 64),
+  ];
+}
+
+/** Every case: the kernel suites, then the models (bench/models.ts). */
+export function benchCases(): BenchCase[] {
+  return [...kernelCases(), ...modelCases()];
+}
+
+/** Every impl of a case, in row order: the engine, the CPU reference, then the peers. */
+export function caseImpls(c: BenchCase, withPeers: boolean): string[] {
+  return [...c.engine, 'cpu-reference', ...(withPeers ? c.peers : [])];
+}
+
+/** The text --filter matches against: `suite name shape impl`. */
+export const runKey = (c: BenchCase, impl: string): string => `${c.suite} ${c.name} ${c.shape} ${impl}`;

@@ -1,0 +1,231 @@
+// The ONNX Runtime Web peer on its WebGPU execution provider (the ort.webgpu bundle, served from
+// node_modules, one wasm thread). Each case becomes a one-node ONNX model written by ./onnx.ts, with
+// the weights as initializers; each run wraps the inputs as ort.Tensors, runs the session and gets
+// the outputs back on the CPU. probePlacement() says where ORT placed the nodes (from its verbose
+// log), in a page of its own since verbose logging slows every later run.
+import type * as ORT from 'onnxruntime-web/webgpu';
+import type { OpSpec } from '../cases';
+import { encodeModel, type OnnxModel } from './onnx';
+import { adapterString } from './tfjs';
+import { f32, permuteGates, swap12, type CaseData, type Peer, type PeerInfo, type PeerJob } from './peer';
+
+type Ort = typeof ORT;
+
+const DIST = '/node_modules/onnxruntime-web/dist/';
+
+let loading: Promise<Ort> | undefined;
+
+export function loadOrt(logLevel: 'verbose' | 'warning' = 'warning'): Promise<Ort> {
+  loading ??= (async () => {
+    const ort = (await import(/* @vite-ignore */ `${DIST}ort.webgpu.min.mjs`)) as Ort;
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.wasmPaths = DIST;
+    ort.env.logLevel = logLevel;
+    return ort;
+  })();
+  return loading;
+}
+
+interface Built {
+  model: OnnxModel;
+  feeds: Record<string, { data: Float32Array | Int32Array; dims: number[] }>;
+  toRef: (y: Float32Array) => Float32Array;
+  note: string;
+}
+
+type AttnSpec = Extract<OpSpec, { op: 'attention' }>;
+type RnnSpec = Extract<OpSpec, { op: 'lstm' | 'gru' }>;
+
+const f = (name: string, shape: number[]) => ({ name, dtype: 'float' as const, shape });
+
+function build(spec: OpSpec, data: CaseData): Built {
+  const same = (y: Float32Array) => y;
+  switch (spec.op) {
+    case 'matmul': {
+      const { M, K, N } = spec;
+      return {
+        model: { nodes: [{ op: 'MatMul', inputs: ['a', 'b'], outputs: ['y'] }], inputs: [f('a', [M, K]), f('b', [K, N])], outputs: [f('y', [M, N])] },
+        feeds: { a: { data: f32(data, 'a'), dims: [M, K] }, b: { data: f32(data, 'b'), dims: [K, N] } },
+        toRef: same, note: 'MatMul',
+      };
+    }
+    case 'softmax': {
+      const shape = [spec.rows, spec.len];
+      return {
+        model: { nodes: [{ op: 'Softmax', inputs: ['x'], outputs: ['y'], attrs: { axis: -1 } }], inputs: [f('x', shape)], outputs: [f('y', shape)] },
+        feeds: { x: { data: f32(data, 'x'), dims: shape } }, toRef: same, note: 'Softmax',
+      };
+    }
+    case 'layerNorm': {
+      const shape = [spec.rows, spec.len];
+      return {
+        model: {
+          nodes: [{ op: 'LayerNormalization', inputs: ['x', 'weight', 'bias'], outputs: ['y'], attrs: { axis: -1, epsilon: { float: spec.eps } } }],
+          inputs: [f('x', shape)], outputs: [f('y', shape)],
+          initializers: [{ name: 'weight', shape: [spec.len], data: f32(data, 'weight') }, { name: 'bias', shape: [spec.len], data: f32(data, 'bias') }],
+        },
+        feeds: { x: { data: f32(data, 'x'), dims: shape } }, toRef: same, note: 'LayerNormalization',
+      };
+    }
+    case 'attention':
+      return attention(spec, data);
+    case 'lstm':
+    case 'gru':
+      return recurrent(spec, data);
+  }
+}
+
+/** com.microsoft MultiHeadAttention: q, k, v as [B, T, heads·D] (the bench's [B, heads, T, D] swapped once, untimed). */
+function attention(s: AttnSpec, data: CaseData): Built {
+  const { B, heads, Tq, Tk, D } = s;
+  const inputs = [f('q', [B, Tq, heads * D]), f('k', [B, Tk, heads * D]), f('v', [B, Tk, heads * D])];
+  const feeds: Built['feeds'] = {
+    q: { data: swap12(f32(data, 'q'), B, heads, Tq, D), dims: [B, Tq, heads * D] },
+    k: { data: swap12(f32(data, 'k'), B, heads, Tk, D), dims: [B, Tk, heads * D] },
+    v: { data: swap12(f32(data, 'v'), B, heads, Tk, D), dims: [B, Tk, heads * D] },
+  };
+  // Inputs: query, key, value, bias, key_padding_mask, attention_bias.
+  const nodeInputs = ['q', 'k', 'v'];
+  let note = `MultiHeadAttention (com.microsoft), ${heads} heads`;
+  if (s.mask !== 'none') {
+    // The mask as an additive attention_bias [B or 1, 1, Tq, Tk]: 0 to attend, -1e9 not to. For the
+    // causal cases too: MultiHeadAttention's unidirectional = 1 gave wrong results at T = 128 in ORT
+    // 1.30's WebGPU EP here (max |err| 0.43 against the reference; right at T = 16).
+    const nb = s.mask === 'padded' ? B : 1;
+    const bias = new Float32Array(nb * Tq * Tk);
+    for (let b = 0; b < nb; b++) {
+      for (let i = 0; i < Tq; i++) {
+        const from = s.mask === 'padded' ? s.validLens![b] : i + 1; // causal: top-left aligned, as torch
+        bias.fill(-1e9, (b * Tq + i) * Tk + Math.min(from, Tk), (b * Tq + i + 1) * Tk);
+      }
+    }
+    nodeInputs.push('', '', 'mask_bias');
+    inputs.push(f('mask_bias', [nb, 1, Tq, Tk]));
+    feeds.mask_bias = { data: bias, dims: [nb, 1, Tq, Tk] };
+    note += `, ${s.mask} mask as attention_bias`;
+  }
+  const attrs: Record<string, number> = { num_heads: heads };
+  return {
+    model: {
+      nodes: [{ op: 'MultiHeadAttention', domain: 'com.microsoft', inputs: nodeInputs, outputs: ['y'], attrs }],
+      inputs, outputs: [f('y', [B, Tq, heads * D])],
+    },
+    feeds, toRef: (y) => swap12(y, B, Tq, heads, D), note,
+  };
+}
+
+/**
+ * ONNX LSTM (gates i, o, f, c: torch blocks 0, 3, 1, 2) and GRU (z, r, h: torch blocks 1, 0, 2, with
+ * linear_before_reset = 1, torch's semantics). W [1, G·H, I], R [1, G·H, H], B [1, 2·G·H] = [Wb, Rb].
+ */
+function recurrent(s: RnnSpec, data: CaseData): Built {
+  const { T, B, I, H } = s;
+  const lstm = s.op === 'lstm';
+  const G = lstm ? 4 : 3;
+  const order = lstm ? [0, 3, 1, 2] : [1, 0, 2];
+  const p = (name: string) => permuteGates(f32(data, name), G, order);
+  const bias = new Float32Array(2 * G * H);
+  bias.set(p('bias_ih_l0'));
+  bias.set(p('bias_hh_l0'), G * H);
+  const attrs: Record<string, number> = { hidden_size: H };
+  if (!lstm) attrs.linear_before_reset = 1;
+  return {
+    model: {
+      nodes: [{ op: lstm ? 'LSTM' : 'GRU', inputs: ['x', 'W', 'R', 'B'], outputs: ['y'], attrs }],
+      inputs: [f('x', [T, B, I])], outputs: [f('y', [T, 1, B, H])],
+      initializers: [
+        { name: 'W', shape: [1, G * H, I], data: p('weight_ih_l0') },
+        { name: 'R', shape: [1, G * H, H], data: p('weight_hh_l0') },
+        { name: 'B', shape: [1, 2 * G * H], data: bias },
+      ],
+    },
+    // Y is [T, 1, B, H]: with one direction, the same values in the same order as torch's [T, B, H].
+    feeds: { x: { data: f32(data, 'x'), dims: [T, B, I] } }, toRef: (y) => y,
+    note: lstm ? 'LSTM' : 'GRU (linear_before_reset = 1)',
+  };
+}
+
+const SESSION: ORT.InferenceSession.SessionOptions = { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' };
+
+export class OrtPeer implements Peer {
+  readonly impl = 'ort-webgpu';
+
+  /** Where the ORT nodes of each spec were placed, from an earlier probe page (by OpSpec JSON). */
+  constructor(private readonly placements: Record<string, string> = {}) {}
+
+  async setup(spec: OpSpec, data: CaseData): Promise<PeerJob> {
+    const ort = await loadOrt();
+    const b = build(spec, data);
+    const session = await ort.InferenceSession.create(encodeModel(b.model), SESSION);
+    const feeds = () => {
+      const out: Record<string, ORT.Tensor> = {};
+      for (const [k, v] of Object.entries(b.feeds)) {
+        out[k] = v.data instanceof Float32Array ? new ort.Tensor('float32', v.data, v.dims) : new ort.Tensor('int32', v.data, v.dims);
+      }
+      return out;
+    };
+    const placed = this.placements[JSON.stringify(spec)];
+    return {
+      run: async () => (await session.run(feeds())).y.data,
+      outputs: (r) => ({ y: b.toRef(Float32Array.from(r as Float32Array)) }),
+      dispatches: null,
+      note: `${b.note}; ${placed ?? 'placement not probed'}`,
+      dispose: () => void session.release(),
+    };
+  }
+
+  async describe(): Promise<PeerInfo> {
+    const ort = await loadOrt();
+    let device: GPUDevice | undefined;
+    try {
+      device = await (ort.env.webgpu as { device?: GPUDevice | Promise<GPUDevice> }).device;
+    } catch {
+      device = undefined;
+    }
+    return { impl: this.impl, version: ort.env.versions.web ?? '?', backend: 'webgpu EP', adapter: adapterString(device) };
+  }
+}
+
+/**
+ * Creates the spec's session with ORT's verbose log captured and returns what it says about node
+ * placement, e.g. "All nodes placed on [WebGpuExecutionProvider]". Call in a page used for nothing
+ * else: verbose logging stays on for the page.
+ */
+export async function probePlacement(spec: OpSpec, data: CaseData): Promise<string> {
+  captureConsole();
+  const ort = await loadOrt('verbose');
+  const b = build(spec, data);
+  const lines: string[] = [];
+  sink = lines;
+  let session: ORT.InferenceSession | undefined;
+  try {
+    session = await ort.InferenceSession.create(encodeModel(b.model), { ...SESSION, logSeverityLevel: 0, logVerbosityLevel: 0 });
+  } finally {
+    sink = null;
+  }
+  await session.release();
+  const text = lines.join('\n');
+  const all = /All nodes placed on \[([^\]]+)\]/.exec(text);
+  if (all) return `all nodes on ${all[1]}`;
+  const parts = [...text.matchAll(/Node\(s\) placed on \[([^\]]+)\]\. Number of nodes: (\d+)/g)].map((m) => `${m[2]} on ${m[1]}`);
+  return parts.length ? `nodes: ${parts.join(', ')}` : 'placement not in the log';
+}
+
+let sink: string[] | null = null;
+let captured = false;
+
+/**
+ * ORT's wasm binds console's methods when it is instantiated, so the wrapper goes in before it loads
+ * and stays: it feeds `sink` while a probe runs and prints as usual otherwise.
+ */
+function captureConsole(): void {
+  if (captured) return;
+  captured = true;
+  for (const m of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    const orig = console[m].bind(console);
+    console[m] = (...args: unknown[]) => {
+      if (sink) sink.push(args.map(String).join(' '));
+      else orig(...args);
+    };
+  }
+}

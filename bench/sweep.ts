@@ -1,0 +1,53 @@
+// `--sweep KERNEL`: every tuning variant of a kernel as an engine impl string
+// (`seqgpu:<variant>/<CONST>=<v>,...`, parsed by engineOptions in suite.ts), each checked for parity
+// and timed by the same protocol as any row. Configs the device cannot take (too many threads, too
+// much workgroup memory) come back as error rows naming the limit, so the table shows them.
+import { MATMUL_VARIANTS } from '../src/index';
+import { SOFTMAX_VARIANTS } from '../src/kernels/softmax';
+import type { Suite } from './cases';
+
+const impl = (variant: string | null, constants: Record<string, number>): string => {
+  const c = Object.entries(constants).map(([k, v]) => `${k}=${v}`).join(',');
+  return `seqgpu${variant ? `:${variant}` : ''}${c ? `/${c}` : ''}`;
+};
+
+/** TILE_M x TILE_N x TILE_K combinations of the tiled matmuls: (TILE_M/4)·(TILE_N/4) threads each. */
+const TILES: [number, number, number][] = [
+  [16, 16, 16], [32, 32, 8], [32, 32, 16], [32, 32, 32], [32, 64, 16], [64, 32, 16], [64, 64, 8], [64, 64, 16], [64, 64, 32],
+];
+const WG_PER_THREAD = [16, 32, 64, 128, 256];
+
+function matmulSweep(): string[] {
+  const out: string[] = [];
+  for (const v of MATMUL_VARIANTS) {
+    if (v === 'tiled' || v === 'tiled-vec4') {
+      for (const [m, n, k] of TILES) out.push(impl(v, { TILE_M: m, TILE_N: n, TILE_K: k }));
+    } else {
+      // naive and register: one output (or one 4x4 tile) per thread, WG_NAIVE threads per workgroup.
+      for (const wg of WG_PER_THREAD) out.push(impl(v, { WG_NAIVE: wg }));
+    }
+  }
+  return out;
+}
+
+function softmaxSweep(): string[] {
+  const out: string[] = [];
+  for (const v of SOFTMAX_VARIANTS) {
+    const wgs = v === 'row' ? [1, 4, 8, 16, 32, 64] : [32, 64, 128, 256];
+    for (const wg of wgs) out.push(impl(v, { WG: wg }));
+  }
+  return out;
+}
+
+/** The kernels --sweep knows, by the suite whose cases it times them on. */
+export const SWEEPS: Partial<Record<Suite, () => string[]>> = {
+  matmul: matmulSweep,
+  softmax: softmaxSweep,
+  layerNorm: () => [32, 64, 128, 256].map((wg) => impl(null, { WG: wg })),
+};
+
+export function sweepImpls(kernel: string): string[] {
+  const f = SWEEPS[kernel as Suite];
+  if (!f) throw new Error(`--sweep: no sweep for '${kernel}'; there are ${Object.keys(SWEEPS).join(', ')}`);
+  return ['seqgpu', ...f()];
+}
