@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GPT2LMHeadModel, InputError, Runtime, ShapeError, setInitSeed } from '../src/node';
 import { GptDecoder, fullGraph } from '../src/models/gpt';
 import { TextClassifier } from '../src/models/classifier';
+import { Seq2SeqTransformer } from '../src/models/translator';
 import { SeededRandom, pickToken } from '../src/models/sampling';
 
 let gpu: Runtime;
@@ -147,3 +148,48 @@ describe('classifier GPU against CPU', () => {
 
 
 
+
+describe.each(['gpu', 'cpu'])('Transformer translator (%s)', (which) => {
+  const rt = () => (which === 'gpu' ? gpu : Runtime.cpu());
+  it.each([false, true])('normFirst %s: cached steps give full-recompute logits; greedy decoding stops at EOS', async (normFirst) => {
+    setInitSeed(11);
+    const model = new Seq2SeqTransformer({ srcVocab: 40, tgtVocab: 37, embSize: 32, nhead: 4, numEncoderLayers: 2, numDecoderLayers: 2, dimFeedforward: 64, maxPositions: 64, normFirst });
+    const S = 7, T = 6, B = 2;
+    const sources = [[1, 5, 9, 13, 2], [1, 7, 3, 2]];
+    const targets = [[0, 4, 8, 15, 16, 23], [0, 3, 3, 9, 30, 1]];
+    const tr = await model.compile(rt(), { maxSrcLen: S, maxTgtLen: T, batch: B });
+    const steps = await tr.teacherForced(sources, targets);
+    // The same thing without caches, sources padded to S with a key-padding mask.
+    const full = await rt().compile(model.fullGraph(S, T, B));
+    const src = new Int32Array(S * B), srcPad = new Uint8Array(B * S).fill(1);
+    sources.forEach((s, b) => s.forEach((id, t) => ((src[t * B + b] = id), (srcPad[b * S + t] = 0))));
+    const tgt = Int32Array.from({ length: T * B }, (_, i) => targets[i % B][Math.floor(i / B)]);
+    const { logits } = await full.run({ src, tgt, srcPad });
+    const V = 37;
+    steps.forEach((l, t) => expect(maxDiff(l, logits.subarray(t * B * V, (t + 1) * B * V)), `position ${t}`).toBeLessThan(LOGIT_TOL));
+    const out = await tr.translate(sources, { bos: 0, eos: 36, maxLen: T });
+    for (const s of out.tokens) {
+      expect(s[0]).toBe(0);
+      expect(s.length).toBeLessThanOrEqual(T);
+    }
+    if (which === 'gpu') expect(out.stepStats.submits).toBe(1);
+    await expect(tr.translate([[1, 2, 3, 4, 5, 6, 7, 8], [1]], { bos: 0, eos: 36 })).rejects.toThrow(/source 0 has 8 tokens; the compiled maximum is 7/);
+    tr.destroy();
+    full.destroy();
+  });
+});
+
+describe('translator GPU against CPU', () => {
+  it('greedy translations agree and logits agree within the tolerance', async () => {
+    setInitSeed(12);
+    const model = new Seq2SeqTransformer({ srcVocab: 30, tgtVocab: 30, embSize: 32, nhead: 2, numEncoderLayers: 1, numDecoderLayers: 2, dimFeedforward: 48, maxPositions: 32 });
+    const [a, b] = await Promise.all([model.compile(gpu, { maxSrcLen: 6, maxTgtLen: 8 }), model.compile(Runtime.cpu(), { maxSrcLen: 6, maxTgtLen: 8 })]);
+    const src = [[3, 9, 27, 4]];
+    const [x, y] = [await a.translate(src, { bos: 1, eos: 2 }), await b.translate(src, { bos: 1, eos: 2 })];
+    const lx = await a.teacherForced(src, y.tokens), ly = await b.teacherForced(src, y.tokens);
+    lx.forEach((l, t) => expect(maxDiff(l, ly[t])).toBeLessThan(LOGIT_TOL));
+    expect(x.tokens).toEqual(y.tokens);
+    a.destroy();
+    b.destroy();
+  });
+});

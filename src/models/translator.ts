@@ -1,0 +1,243 @@
+// The lecture's Transformer encoder-decoder for translation, laid out as the PyTorch translation
+// tutorial's Seq2SeqTransformer (state dict: `transformer.*`, `src_tok_emb.embedding.weight`,
+// `tgt_tok_emb.embedding.weight`, `generator.*`; the `positional_encoding.pos_embedding` buffer is
+// accepted and ignored, the table being computed). Greedy decoding: the encoder runs once per batch
+// of sources and writes each decoder layer's cross-attention keys and values into GPU state; every
+// target token is then one submit of a decode-step graph with a self-attention KV cache.
+import { InputError, ShapeError } from '../errors';
+import type { Executable, ExecStats } from '../graph/executable';
+import { Graph, type Tensor } from '../graph/graph';
+import { ignoreMaskToAdditive } from '../nn/attention';
+import { Embedding, Linear } from '../nn/layers';
+import { Module, constantOf } from '../nn/module';
+import { PositionalEncoding, Transformer, type TransformerDecoderLayer } from '../nn/transformer';
+import type { Runtime } from '../runtime/runtime';
+import { argmax } from './sampling';
+
+export interface TranslatorConfig {
+  srcVocab: number;
+  tgtVocab: number;
+  embSize: number;
+  nhead: number;
+  numEncoderLayers: number;
+  numDecoderLayers: number;
+  dimFeedforward?: number;
+  /** Rows of the positional table (the tutorial's maxlen, 5000). */
+  maxPositions?: number;
+  normFirst?: boolean;
+  activation?: 'relu' | 'gelu';
+}
+
+/** The tutorial's TokenEmbedding: `embedding.weight`, scaled by sqrt(embSize). */
+class TokenEmbedding extends Module {
+  readonly embedding: Embedding;
+  constructor(vocab: number, readonly size: number) {
+    super();
+    this.embedding = this.addModule('embedding', new Embedding(vocab, size));
+  }
+  forward(g: Graph, ids: Tensor): Tensor {
+    return g.mul(this.embedding.forward(g, ids), constantOf(g, new Float32Array([Math.sqrt(this.size)]), [1]));
+  }
+}
+
+export class Seq2SeqTransformer extends Module {
+  readonly transformer: Transformer;
+  readonly generator: Linear;
+  readonly srcTokEmb: TokenEmbedding;
+  readonly tgtTokEmb: TokenEmbedding;
+  readonly positionalEncoding: PositionalEncoding;
+
+  constructor(readonly config: TranslatorConfig) {
+    super();
+    const E = config.embSize;
+    this.transformer = this.addModule('transformer', new Transformer({
+      dModel: E, nhead: config.nhead, numEncoderLayers: config.numEncoderLayers, numDecoderLayers: config.numDecoderLayers,
+      dimFeedforward: config.dimFeedforward ?? 512, normFirst: config.normFirst, activation: config.activation,
+    }));
+    this.generator = this.addModule('generator', new Linear(E, config.tgtVocab));
+    this.srcTokEmb = this.addModule('src_tok_emb', new TokenEmbedding(config.srcVocab, E));
+    this.tgtTokEmb = this.addModule('tgt_tok_emb', new TokenEmbedding(config.tgtVocab, E));
+    this.positionalEncoding = this.addModule('positional_encoding', new PositionalEncoding(E, config.maxPositions ?? 5000));
+    this.ignoreBuffer('positional_encoding.pos_embedding');
+  }
+
+  /** Teacher-forced logits without caches: src [S, B], tgt [T, B] i32, srcPad [B, S] bool (true = pad) → [T, B, tgtVocab]. */
+  fullGraph(S: number, T: number, B: number): Graph {
+    const g = new Graph();
+    const src = this.positionalEncoding.forward(g, this.srcTokEmb.forward(g, g.input('src', [S, B], 'i32')));
+    const tgt = this.positionalEncoding.forward(g, this.tgtTokEmb.forward(g, g.input('tgt', [T, B], 'i32')));
+    const pad = g.input('srcPad', [B, S], 'bool');
+    const out = this.transformer.forward(g, src, tgt, { srcKeyPaddingMask: pad, memoryKeyPaddingMask: pad, tgtIsCausal: true });
+    g.output('logits', this.generator.forward(g, out));
+    return g;
+  }
+
+  async compile(rt: Runtime, opts: { maxSrcLen: number; maxTgtLen: number; batch?: number }): Promise<Translator> {
+    const B = opts.batch ?? 1;
+    const limit = this.positionalEncoding.maxLen;
+    if (opts.maxSrcLen > limit || opts.maxTgtLen > limit) {
+      throw new ShapeError(`Seq2SeqTransformer: lengths ${opts.maxSrcLen} / ${opts.maxTgtLen} pass the positional table of ${limit}`);
+    }
+    const encoder = await rt.compile(this.encoderGraph(opts.maxSrcLen, opts.maxTgtLen, B));
+    const step = await rt.compile(this.stepGraph(opts.maxSrcLen, opts.maxTgtLen, B), { shareStateWith: encoder });
+    return new Translator(this, encoder, step, opts.maxSrcLen, opts.maxTgtLen, B);
+  }
+
+  private states(g: Graph, S: number, T: number, B: number) {
+    const { nhead, embSize } = this.config, d = embSize / nhead;
+    return {
+      layers: this.transformer.decoder.layers.items.map((_, l) => ({
+        crossK: g.state(`crossK${l}`, [B, nhead, S, d]), crossV: g.state(`crossV${l}`, [B, nhead, S, d]),
+        selfK: g.state(`selfK${l}`, [B, nhead, T, d]), selfV: g.state(`selfV${l}`, [B, nhead, T, d]),
+      })),
+      srcMask: g.state('srcMask', [B, 1, 1, S]),
+    };
+  }
+
+  /** src [S, B] and srcPad [B, S] → every decoder layer's cross-attention K and V, and the source mask, in state. */
+  private encoderGraph(S: number, T: number, B: number): Graph {
+    const g = new Graph();
+    const st = this.states(g, S, T, B);
+    const pad = g.input('srcPad', [B, S], 'bool');
+    const src = this.positionalEncoding.forward(g, this.srcTokEmb.forward(g, g.input('src', [S, B], 'i32')));
+    const memory = g.transpose(this.transformer.encode(g, src, { srcKeyPaddingMask: pad }), 0, 1); // [B, S, E]
+    this.transformer.decoder.layers.items.forEach((layer, l) => {
+      g.assign(st.layers[l].crossK, layer.multiheadAttn.heads(g, memory, 'k'), { dim: 2, offset: 0 });
+      g.assign(st.layers[l].crossV, layer.multiheadAttn.heads(g, memory, 'v'), { dim: 2, offset: 0 });
+    });
+    g.assign(st.srcMask, g.reshape(ignoreMaskToAdditive(g, pad, 'srcPad'), [B, 1, 1, S]), { dim: 0, offset: 0 });
+    return g;
+  }
+
+  /** One target token per sequence at position `pos` → logits [B, tgtVocab]. */
+  private stepGraph(S: number, T: number, B: number): Graph {
+    const g = new Graph();
+    const st = this.states(g, S, T, B);
+    const E = this.config.embSize;
+    const pos = g.input('pos', [1], 'i32');
+    const selfMask = g.input('selfMask', [1, T], 'bool');
+    const emb = this.tgtTokEmb.forward(g, g.input('tgt', [B, 1], 'i32'));
+    const pe = g.embedding(pos, constantOf(g, this.positionalEncoding.table, [this.positionalEncoding.maxLen, E]));
+    let x = g.add(emb, g.reshape(pe, [1, 1, E])); // [B, 1, E]
+    this.transformer.decoder.layers.items.forEach((layer, l) => {
+      x = decoderLayerStep(g, layer, x, {
+        self: (q, k, v) => layer.selfAttn.attendHeads(g, q, g.assign(st.layers[l].selfK, k, { dim: 2, offset: pos }),
+          g.assign(st.layers[l].selfV, v, { dim: 2, offset: pos }), { attnMask: selfMask }),
+        cross: (q) => layer.multiheadAttn.attendHeads(g, q, st.layers[l].crossK, st.layers[l].crossV, { attnMask: st.srcMask }),
+      });
+    });
+    const norm = this.transformer.decoder.norm;
+    if (norm) x = norm.forward(g, x);
+    g.output('logits', g.reshape(this.generator.forward(g, x), [B, this.config.tgtVocab]));
+    return g;
+  }
+}
+
+/** A decoder layer for one position, batch first [B, 1, E], with attention supplied by the caller. */
+function decoderLayerStep(
+  g: Graph, layer: TransformerDecoderLayer, x: Tensor,
+  attn: { self: (q: Tensor, k: Tensor, v: Tensor) => Tensor; cross: (q: Tensor) => Tensor },
+): Tensor {
+  const sa = (h: Tensor) => attn.self(layer.selfAttn.heads(g, h, 'q'), layer.selfAttn.heads(g, h, 'k'), layer.selfAttn.heads(g, h, 'v'));
+  const ca = (h: Tensor) => attn.cross(layer.multiheadAttn.heads(g, h, 'q'));
+  const ff = (h: Tensor) => {
+    const a = layer.linear1.forward(g, h);
+    return layer.linear2.forward(g, layer.activation === 'relu' ? g.relu(a) : g.gelu(a));
+  };
+  if (layer.normFirst) {
+    x = g.add(x, sa(layer.norm1.forward(g, x)));
+    x = g.add(x, ca(layer.norm2.forward(g, x)));
+    return g.add(x, ff(layer.norm3.forward(g, x)));
+  }
+  x = layer.norm1.forward(g, g.add(x, sa(x)));
+  x = layer.norm2.forward(g, g.add(x, ca(x)));
+  return layer.norm3.forward(g, g.add(x, ff(x)));
+}
+
+export interface TranslateResult {
+  /** Per sentence: the generated target ids, BOS first, EOS last when it was reached. */
+  tokens: number[][];
+  encodeMs: number;
+  stepMs: number[];
+  /** Sentences per second, encode and every step included. */
+  sentencesPerSecond: number;
+  stepStats: ExecStats;
+}
+
+export class Translator {
+  constructor(
+    readonly model: Seq2SeqTransformer,
+    private readonly encoder: Executable,
+    private readonly step: Executable,
+    readonly maxSrcLen: number,
+    readonly maxTgtLen: number,
+    readonly batch: number,
+  ) {}
+
+  /** The source masks and padded ids; sentences of 1..maxSrcLen tokens, `batch` of them. */
+  private encodeFeeds(sources: number[][]) {
+    const { batch: B, maxSrcLen: S } = this;
+    if (sources.length !== B) throw new InputError(`Translator: ${sources.length} sources for a batch of ${B}`);
+    const src = new Int32Array(S * B), srcPad = new Uint8Array(B * S).fill(1);
+    sources.forEach((s, b) => {
+      if (s.length < 1 || s.length > S) throw new InputError(`Translator: source ${b} has ${s.length} tokens; the compiled maximum is ${S}`);
+      s.forEach((id, t) => {
+        src[t * B + b] = id;
+        srcPad[b * S + t] = 0;
+      });
+    });
+    return { src, srcPad };
+  }
+
+  /** Greedy decoding from `bos` until every sentence has produced `eos`, or `maxLen` target tokens. */
+  async translate(sources: number[][], opts: { bos: number; eos: number; maxLen?: number }): Promise<TranslateResult> {
+    const B = this.batch, V = this.model.config.tgtVocab;
+    const maxLen = opts.maxLen ?? this.maxTgtLen;
+    if (!Number.isInteger(maxLen) || maxLen < 1 || maxLen > this.maxTgtLen) {
+      throw new InputError(`Translator: maxLen ${maxLen} must be in 1..${this.maxTgtLen} (the compiled KV cache)`);
+    }
+    const t0 = performance.now();
+    await this.encoder.run(this.encodeFeeds(sources));
+    const encodeMs = performance.now() - t0;
+    const tokens = sources.map(() => [opts.bos]);
+    const done = new Array<boolean>(B).fill(false);
+    const stepMs: number[] = [];
+    const selfMask = new Uint8Array(this.maxTgtLen);
+    for (let pos = 0; pos < maxLen - 1 && !done.every(Boolean); pos++) {
+      selfMask[pos] = 1;
+      const t = performance.now();
+      const { logits } = await this.step.run({
+        tgt: Int32Array.from(tokens, (s) => s[pos]), pos: new Int32Array([pos]), selfMask,
+      });
+      stepMs.push(performance.now() - t);
+      tokens.forEach((s, b) => {
+        if (done[b]) return s.push(opts.eos); // finished sentences ride along; trimmed below
+        const next = argmax(logits, b * V, (b + 1) * V);
+        s.push(next);
+        if (next === opts.eos) done[b] = true;
+      });
+    }
+    const trimmed = tokens.map((s) => s.slice(0, s.indexOf(opts.eos, 1) < 0 ? s.length : s.indexOf(opts.eos, 1) + 1));
+    const totalMs = performance.now() - t0;
+    return { tokens: trimmed, encodeMs, stepMs, sentencesPerSecond: (B * 1000) / totalMs, stepStats: { ...this.step.stats } };
+  }
+
+  /** Logits of each position, teacher-forced through the cached step graph: [tgt.length - 1][B * vocab]. */
+  async teacherForced(sources: number[][], targets: number[][]): Promise<Float32Array[]> {
+    await this.encoder.run(this.encodeFeeds(sources));
+    const T = targets[0].length;
+    const selfMask = new Uint8Array(this.maxTgtLen);
+    const out: Float32Array[] = [];
+    for (let pos = 0; pos < T; pos++) {
+      selfMask[pos] = 1;
+      const { logits } = await this.step.run({ tgt: Int32Array.from(targets, (s) => s[pos]), pos: new Int32Array([pos]), selfMask });
+      out.push(logits);
+    }
+    return out;
+  }
+
+  destroy(): void {
+    this.step.destroy();
+    this.encoder.destroy();
+  }
+}
