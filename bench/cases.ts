@@ -16,11 +16,13 @@ export type OpSpec =
   | { op: 'softmax'; rows: number; len: number }
   | { op: 'layerNorm'; rows: number; len: number; eps: number }
   | { op: 'attention'; B: number; heads: number; Tq: number; Tk: number; D: number; mask: 'causal' | 'padded' | 'none'; validLens?: number[] }
-  | { op: 'lstm' | 'gru'; T: number; B: number; I: number; H: number };
+  | { op: 'lstm' | 'gru'; T: number; B: number; I: number; H: number }
+  /** A whole model's step: `items` (sequences, tokens) per run, for the throughput in the note. */
+  | { op: 'model'; items: number; unit: string };
 
 export type Suite = 'matmul' | 'softmax' | 'layerNorm' | 'attention' | 'lstm' | 'gru' | 'model';
 
-export const PEER_IMPLS = ['tfjs-webgpu', 'tfjs-webgpu:cell-loop', 'ort-webgpu'] as const;
+export const PEER_IMPLS = ['tfjs-webgpu', 'tfjs-webgpu:cell-loop', 'ort-webgpu', 'ort-webgpu:composed'] as const;
 export type PeerImpl = (typeof PEER_IMPLS)[number];
 export const isPeer = (impl: string): impl is PeerImpl => (PEER_IMPLS as readonly string[]).includes(impl);
 
@@ -127,7 +129,8 @@ function attentionCase(
   const mask = kind === 'causal' ? 'causal' : kind === 'padded' ? 'padded' : 'none';
   const validLens = opts.validLens;
   return {
-    suite: 'attention', name: `attn-${kind}-T${Tk}`, shape: `${B}x${heads}x${Tq}x${Tk}x${D}`, engine: ['seqgpu'], peers: ALL_PEERS,
+    suite: 'attention', name: `attn-${kind}-T${Tk}`, shape: `${B}x${heads}x${Tq}x${Tk}x${D}`, engine: ['seqgpu'],
+    peers: [...ALL_PEERS, 'ort-webgpu:composed'],
     quick: !!opts.quick, target: opts.target,
     // q·kᵀ and p·v: 2 flops per multiply-add each (the causal half is counted whole, as peers compute it).
     flops: 4 * B * heads * Tq * Tk * D, bytes: 4 * B * heads * D * (2 * Tq + 2 * Tk), roof: 'fma', tol: attnTol,

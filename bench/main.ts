@@ -9,7 +9,7 @@ import type { RuntimeInfo } from '../src/index';
 import { benchCases, caseImpls, isPeer, runKey, type BenchCase } from './cases';
 import { MODELS_PENDING } from './models';
 import type { RooflineResult } from './roofline';
-import { progressLine, ratioTable, rooflineLine, table, targetLines, type BenchReport } from './report';
+import { applyRoofline, bestRoofline, progressLine, ratioTable, rooflineLine, table, targetLines, type BenchReport } from './report';
 import type { BenchResult, BenchRow, TimingOptions } from './suite';
 import { sweepImpls, SWEEPS } from './sweep';
 
@@ -100,7 +100,8 @@ function selectRuns(args: Args): { runs: Run[]; notes: string[] } {
   const runs: Run[] = [];
   for (const c of cases) {
     if (args.quick && !c.quick) continue;
-    const impls = args.sweep ? [...sweepImpls(args.sweep), 'cpu-reference'] : caseImpls(c, withPeers);
+    // --quick keeps the engine's own choice, the reference and the peers; variant rows are for full runs.
+    const impls = args.sweep ? [...sweepImpls(args.sweep), 'cpu-reference'] : caseImpls(c, withPeers).filter((i) => !args.quick || !i.startsWith('seqgpu:'));
     for (const impl of impls) if (!args.filter || runKey(c, impl).includes(args.filter)) runs.push({ c, impl });
   }
   return { runs, notes };
@@ -130,7 +131,7 @@ async function nodeTarget(): Promise<Target> {
   };
 }
 
-async function chromiumTarget(ortCases: string[]): Promise<Target> {
+async function chromiumTarget(ortRuns: [string, string][]): Promise<Target> {
   const { launchChromium, openPage, startServer } = await import('./chromium');
   const { server, url } = await startServer();
   let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
@@ -141,13 +142,13 @@ async function chromiumTarget(ortCases: string[]): Promise<Target> {
   try {
     browser = await launchChromium();
     let placements: Record<string, string> = {};
-    if (ortCases.length) {
+    if (ortRuns.length) {
       // ORT's verbose log says where it placed each node; it slows the page it is on, so it gets its own.
       const probe = await openPage(browser, url, '/bench/page.html', '__benchProbe');
-      placements = await probe.evaluate((names) => window.__benchProbe(names), ortCases);
+      placements = await probe.evaluate((r) => window.__benchProbe(r), ortRuns);
       await probe.close();
       const summary = [...new Set(Object.values(placements))].join('; ');
-      console.log(`ort-webgpu placement (verbose log, ${ortCases.length} models): ${summary}`);
+      console.log(`ORT placement (verbose log, ${ortRuns.length} models): ${summary}`);
     }
     const page = await openPage(browser, url, '/bench/page.html', '__benchRun');
     const info = await page.evaluate((p) => window.__benchInit(p), placements);
@@ -189,8 +190,8 @@ export async function main(argv: string[]): Promise<number> {
   const t0 = performance.now();
   console.log(`bench: ${runs.length} runs in ${args.runtime}, budget ${budgetS} s per run${args.quick ? ' (quick)' : ''}`);
   for (const n of notes) console.log(`note: ${n}`);
-  const ortCases = [...new Set(runs.filter((r) => r.impl === 'ort-webgpu').map((r) => r.c.name))];
-  const target = args.runtime === 'node' ? await nodeTarget() : await chromiumTarget(ortCases);
+  const ortRuns = runs.filter((r) => r.impl.startsWith('ort-webgpu')).map((r): [string, string] => [r.c.name, r.impl]);
+  const target = args.runtime === 'node' ? await nodeTarget() : await chromiumTarget(ortRuns);
   const rows: BenchRow[] = [];
   try {
     const { adapter, features } = target.info;
@@ -203,19 +204,25 @@ export async function main(argv: string[]): Promise<number> {
       rows.push(r.row);
       console.log(progressLine(r, i + 1, runs.length));
     }
-    const peers = await target.peers();
+    const end = await target.roofline();
+    console.log(`end of run: ${rooflineLine(end)}`);
+    const roofline = bestRoofline([roof.roofline, end.roofline]);
     const cases = [...new Map(runs.map((r) => [r.c.name, r.c])).values()];
+    applyRoofline(rows, cases, roofline);
+    console.log(`roofline used for %roof (best of start and end): fma ${roofline.fmaGflops.toFixed(2)} GFLOP/s, ` +
+      `copy ${roofline.copyGbps.toFixed(2)} GB/s, dispatch ${roofline.dispatchUs.toFixed(1)} us, round trip ${roofline.roundTripMs.toFixed(3)} ms`);
+    const peers = await target.peers();
     console.log(`\n${args.runtime} on ${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trimEnd());
     for (const p of peers) console.log(`  ${'error' in p ? `${p.impl}: ${p.error}` : `${p.impl} ${p.version} (${p.backend}) on ${p.adapter}`}`);
     console.log(table(rows));
     const ratios = ratioTable(rows, cases);
     if (ratios) console.log(`\n${ratios}`);
-    const targets = targetLines(rows, cases, roof.roofline);
+    const targets = targetLines(rows, cases, roofline);
     if (targets.length) console.log(`\ntargets (ratios from this run, same adapter):\n${targets.map((t) => `  ${t}`).join('\n')}`);
     for (const n of notes) console.log(`note: ${n}`);
     if (args.json) {
       const report: BenchReport = {
-        adapter, runtime: args.runtime, startedAt, roofline: roof.roofline, rows, peers,
+        adapter, runtime: args.runtime, startedAt, roofline, rows, peers,
         targets: Object.fromEntries(cases.filter((c) => c.target).map((c) => [c.name, c.target!])), notes,
       };
       const text = `${JSON.stringify(report, null, 2)}\n`;

@@ -1,15 +1,64 @@
-// The models suite: whole-model throughput (LSTM classifier sequences/s, GPT decode tokens/s,
-// Transformer translation sentences/s) beside the CPU reference, with each model step's time split
-// into encode, submit and GPU. The models themselves (src/models/) are not in the engine yet; when
-// they land, their cases go here as BenchCases of suite 'model' (flops per step, a tolerance on the
-// logits, build() giving the step graph and its feeds) and are picked up by benchCases() in
-// bench/cases.ts through modelCases(). Until then the suite is empty and the runner says so.
-import type { BenchCase } from './cases';
+// The models suite: whole-model throughput beside the CPU reference, from the models in src/models/
+// built with seeded weights (no download): the LSTM text classifier (sequences/s) and one GPT decode
+// step against a KV cache kept on the GPU (tokens/s). Each step's time is split into GPU time and the
+// host's share (inputs written, commands encoded and submitted, outputs read back) in the row's note.
+// No peer runs whole models: the peers are compared on the kernels. A Transformer translation case
+// (sentences/s) belongs here once src/models/ has an encoder-decoder; MODELS_PENDING says so meanwhile.
+import { Graph } from '../src/index';
+import { TextClassifier } from '../src/models/classifier';
+import { stepGraph } from '../src/models/gpt';
+import { GPT2LMHeadModel, type GPT2Config } from '../src/nn/gpt2';
+import { setInitSeed } from '../src/nn/module';
+import { uniform, type BenchCase } from './cases';
 
-/** Why there are no model rows, or null once there are. */
+/** What the models suite does not cover yet, or null. */
 export const MODELS_PENDING: string | null =
-  'models suite: no whole models in the engine yet (src/models/ has not landed); kernel suites only';
+  'models suite: no Transformer translation case yet (src/models/ has no encoder-decoder model); LSTM classifier and GPT decode step only';
+
+function classifierCase(T: number, B: number, quick: boolean): BenchCase {
+  const vocab = 1000, E = 64, H = 128, C = 4;
+  return {
+    suite: 'model', name: `model-lstm-classifier-T${T}-B${B}`, shape: `${T}x${B}`, engine: ['seqgpu'], peers: [], quick,
+    flops: 2 * T * B * 4 * H * (E + H) + 2 * B * H * C,
+    bytes: 4 * (vocab * E + 4 * H * (E + H) + H * C), roof: 'fma', tol: { atol: 1e-4, rtol: 1e-3 },
+    spec: { op: 'model', items: B, unit: 'sequences' },
+    build: () => {
+      setInitSeed(7);
+      const model = new TextClassifier({ vocabSize: vocab, numClasses: C, embedDim: E, hiddenSize: H, cell: 'lstm' });
+      const ids = Int32Array.from(uniform(T * B, 41), (u) => Math.floor((u + 1) * 0.5 * vocab) % vocab);
+      // Lengths T, T-1, ...: each sequence's last valid step, repeated over H (torch.gather's index).
+      const last = new Int32Array(B * H);
+      for (let b = 0; b < B; b++) last.fill(Math.max(0, T - 1 - b), b * H, (b + 1) * H);
+      return { graph: model.graph(T, B), feeds: { ids, last }, consts: {} };
+    },
+  };
+}
+
+function gptStepCase(cfg: GPT2Config, maxLen: number, pos: number, quick: boolean): BenchCase {
+  const { nEmbd: E, nLayer: L, vocabSize: V } = cfg;
+  return {
+    suite: 'model', name: `model-gpt-decode-L${L}-E${E}`, shape: `1x${pos + 1}of${maxLen}`, engine: ['seqgpu'], peers: [], quick,
+    // Per token: 12 E² weights per layer and the tied head, 2 flops each; attention over pos + 1 rows.
+    flops: 2 * (L * 12 * E * E + V * E) + 4 * L * (pos + 1) * E,
+    bytes: 4 * (L * 12 * E * E + V * E + 2 * L * maxLen * E), roof: 'fma', tol: { atol: 2e-4, rtol: 1e-3 },
+    spec: { op: 'model', items: 1, unit: 'tokens' },
+    build: () => {
+      setInitSeed(11);
+      const model = new GPT2LMHeadModel(cfg);
+      const graph: Graph = stepGraph(model, maxLen, 1);
+      const mask = new Uint8Array(maxLen);
+      mask.fill(1, 0, pos + 1);
+      // The cache rows before `pos` are zero (a fresh state); the step writes row `pos` and attends to 0..pos.
+      return { graph, feeds: { ids: Int32Array.of(42), pos: Int32Array.of(pos), posIds: Int32Array.of(pos), mask }, consts: {} };
+    },
+  };
+}
 
 export function modelCases(): BenchCase[] {
-  return [];
+  return [
+    classifierCase(32, 8, true),
+    classifierCase(32, 64, false),
+    gptStepCase({ vocabSize: 1000, nPositions: 128, nEmbd: 128, nLayer: 2, nHead: 4 }, 128, 15, true),
+    gptStepCase({ vocabSize: 4096, nPositions: 256, nEmbd: 256, nLayer: 4, nHead: 4 }, 256, 63, false),
+  ];
 }

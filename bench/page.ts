@@ -1,11 +1,11 @@
 // The benchmark page: puppeteer calls window.__benchInit(placements) once, __benchRoofline() once,
 // then __benchRun(name, impl, opts) per row, and gets JSON back from each. The work is
 // bench/suite.ts and bench/roofline.ts (the same code the Node runner calls) and the peers in
-// bench/peers/. __benchProbe(names) is for a page of its own: it asks ORT where it places the nodes
+// bench/peers/. __benchProbe(runs) is for a page of its own: it asks ORT where it places the nodes
 // of each case, with verbose logging that would slow a timed page.
 import { Runtime, type RuntimeInfo } from '../src/index';
 import { benchCases } from './cases';
-import { OrtPeer, probePlacement } from './peers/ort';
+import { OrtPeer, placementKey, probePlacement } from './peers/ort';
 import type { Peer, PeerInfo } from './peers/peer';
 import { TfjsPeer } from './peers/tfjs';
 import { measureRoofline, type RooflineResult } from './roofline';
@@ -17,7 +17,7 @@ declare global {
     __benchRoofline: () => Promise<RooflineResult>;
     __benchRun: (name: string, impl: string, opts: TimingOptions) => Promise<BenchResult>;
     __benchPeers: () => Promise<(PeerInfo | { impl: string; error: string })[]>;
-    __benchProbe: (names: string[]) => Promise<Record<string, string>>;
+    __benchProbe: (runs: [name: string, impl: string][]) => Promise<Record<string, string>>;
   }
 }
 
@@ -36,7 +36,8 @@ window.__benchInit = async (placements) => {
   peers = {
     'tfjs-webgpu': new TfjsPeer('tfjs-webgpu'),
     'tfjs-webgpu:cell-loop': new TfjsPeer('tfjs-webgpu:cell-loop'),
-    'ort-webgpu': new OrtPeer(placements),
+    'ort-webgpu': new OrtPeer('ort-webgpu', placements),
+    'ort-webgpu:composed': new OrtPeer('ort-webgpu:composed', placements),
   };
   runner = new BenchRunner(rt, cases, peers);
   return rt.info;
@@ -52,15 +53,15 @@ window.__benchRun = (name, impl, opts) => {
 window.__benchPeers = () =>
   Promise.all(Object.values(peers).map((p) => p.describe().catch((e: unknown) => ({ impl: p.impl, error: String(e) }))));
 
-window.__benchProbe = async (names) => {
+window.__benchProbe = async (runs) => {
   const out: Record<string, string> = {};
-  for (const name of names) {
+  for (const [name, impl] of runs) {
     const c = cases.get(name);
     if (!c) throw new Error(`bench: no case '${name}'`);
     const { feeds, consts } = c.build();
-    const key = JSON.stringify(c.spec);
+    const key = placementKey(impl, c.spec);
     try {
-      out[key] = await probePlacement(c.spec, { ...feeds, ...consts });
+      out[key] = await probePlacement(impl, c.spec, { ...feeds, ...consts });
     } catch (e) {
       out[key] = `probe failed: ${e instanceof Error ? e.message : e}`;
     }

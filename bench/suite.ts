@@ -177,6 +177,7 @@ export class BenchRunner {
       row.dispatches = exe.stats.dispatches;
       row.submits = exe.stats.submits;
       row.note = steps.join('; ');
+      if (c.spec.op === 'model') row.note = `${modelSplit(c.spec, row.medianMs!, gpuTimed ? median(gpu) : null)}; ${row.note}`;
       return { row, detail: gpuTimed ? `gpu ${median(gpu).toFixed(3)} ms (median of ${gpu.length})` : 'no timestamps: wall less the round trip' };
     } finally {
       for (const e of exes) e.destroy();
@@ -237,6 +238,15 @@ function timedRow(c: BenchCase, impl: string, wall: number[], roof: Roofline, gp
     timing: gpuMs !== null ? 'gpu-timestamp' : 'wall-minus-roundtrip',
     gflops, gbps, pctRoof, maxAbsErr: null, dispatches: null, submits: null, status: 'ok', note: '',
   };
+}
+
+/** A model step's throughput and where its wall time goes: GPU, and the host's share around it. */
+function modelSplit(spec: { items: number; unit: string }, wallMs: number, gpuMs: number | null): string {
+  const rate = `${((spec.items * 1000) / wallMs).toFixed(1)} ${spec.unit}/s`;
+  if (gpuMs === null) return `${rate}; no timestamps, so no GPU/host split`;
+  const host = Math.max(wallMs - gpuMs, 0);
+  return `${rate}; per run ${wallMs.toFixed(2)} ms = GPU ${gpuMs.toFixed(2)} ms + host ${host.toFixed(2)} ms ` +
+    `(inputs written, commands encoded and submitted, outputs read back: ${((100 * host) / wallMs).toFixed(0)}%)`;
 }
 
 function emptyRow(base: Pick<BenchRow, 'suite' | 'name' | 'shape' | 'impl'>, status: BenchRow['status'], note: string, maxAbsErr: number | null): BenchRow {

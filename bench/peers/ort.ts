@@ -7,7 +7,7 @@ import type * as ORT from 'onnxruntime-web/webgpu';
 import type { OpSpec } from '../cases';
 import { encodeModel, type OnnxModel } from './onnx';
 import { adapterString } from './tfjs';
-import { f32, permuteGates, swap12, type CaseData, type Peer, type PeerInfo, type PeerJob } from './peer';
+import { PeerSkip, f32, permuteGates, swap12, type CaseData, type Peer, type PeerInfo, type PeerJob } from './peer';
 
 type Ort = typeof ORT;
 
@@ -26,7 +26,7 @@ export function loadOrt(logLevel: 'verbose' | 'warning' = 'warning'): Promise<Or
   return loading;
 }
 
-interface Built {
+export interface OrtBuilt {
   model: OnnxModel;
   feeds: Record<string, { data: Float32Array | Int32Array; dims: number[] }>;
   toRef: (y: Float32Array) => Float32Array;
@@ -38,7 +38,8 @@ type RnnSpec = Extract<OpSpec, { op: 'lstm' | 'gru' }>;
 
 const f = (name: string, shape: number[]) => ({ name, dtype: 'float' as const, shape });
 
-function build(spec: OpSpec, data: CaseData): Built {
+/** The one-node model of a spec, its feeds (in ORT's layout) and the way back to the reference's layout. */
+export function ortModel(spec: OpSpec, data: CaseData): OrtBuilt {
   const same = (y: Float32Array) => y;
   switch (spec.op) {
     case 'matmul': {
@@ -72,14 +73,16 @@ function build(spec: OpSpec, data: CaseData): Built {
     case 'lstm':
     case 'gru':
       return recurrent(spec, data);
+    case 'model':
+      throw new PeerSkip('no whole models in the ORT peer: it is compared on the kernels');
   }
 }
 
 /** com.microsoft MultiHeadAttention: q, k, v as [B, T, heads·D] (the bench's [B, heads, T, D] swapped once, untimed). */
-function attention(s: AttnSpec, data: CaseData): Built {
+function attention(s: AttnSpec, data: CaseData): OrtBuilt {
   const { B, heads, Tq, Tk, D } = s;
   const inputs = [f('q', [B, Tq, heads * D]), f('k', [B, Tk, heads * D]), f('v', [B, Tk, heads * D])];
-  const feeds: Built['feeds'] = {
+  const feeds: OrtBuilt['feeds'] = {
     q: { data: swap12(f32(data, 'q'), B, heads, Tq, D), dims: [B, Tq, heads * D] },
     k: { data: swap12(f32(data, 'k'), B, heads, Tk, D), dims: [B, Tk, heads * D] },
     v: { data: swap12(f32(data, 'v'), B, heads, Tk, D), dims: [B, Tk, heads * D] },
@@ -92,13 +95,7 @@ function attention(s: AttnSpec, data: CaseData): Built {
     // causal cases too: MultiHeadAttention's unidirectional = 1 gave wrong results at T = 128 in ORT
     // 1.30's WebGPU EP here (max |err| 0.43 against the reference; right at T = 16).
     const nb = s.mask === 'padded' ? B : 1;
-    const bias = new Float32Array(nb * Tq * Tk);
-    for (let b = 0; b < nb; b++) {
-      for (let i = 0; i < Tq; i++) {
-        const from = s.mask === 'padded' ? s.validLens![b] : i + 1; // causal: top-left aligned, as torch
-        bias.fill(-1e9, (b * Tq + i) * Tk + Math.min(from, Tk), (b * Tq + i + 1) * Tk);
-      }
-    }
+    const bias = maskBias(s, nb);
     nodeInputs.push('', '', 'mask_bias');
     inputs.push(f('mask_bias', [nb, 1, Tq, Tk]));
     feeds.mask_bias = { data: bias, dims: [nb, 1, Tq, Tk] };
@@ -115,10 +112,54 @@ function attention(s: AttnSpec, data: CaseData): Built {
 }
 
 /**
+ * Attention composed of ONNX ops on the bench's own [B, heads, T, D] layout: MatMul(q, Transpose(k))
+ * · scale + mask bias, Softmax, MatMul with v. The ORT baseline that does not rest on the
+ * MultiHeadAttention kernel.
+ */
+export function ortComposedAttention(s: AttnSpec, data: CaseData): OrtBuilt {
+  const { B, heads, Tq, Tk, D } = s;
+  const nodes: OnnxModel['nodes'] = [
+    { op: 'Transpose', inputs: ['k'], outputs: ['kt'], attrs: { perm: [0, 1, 3, 2] } },
+    { op: 'MatMul', inputs: ['q', 'kt'], outputs: ['qk'] },
+    { op: 'Mul', inputs: ['qk', 'scale'], outputs: ['scores'] },
+  ];
+  const initializers: NonNullable<OnnxModel['initializers']> = [{ name: 'scale', shape: [], data: Float32Array.of(1 / Math.sqrt(D)) }];
+  let logits = 'scores';
+  if (s.mask !== 'none') {
+    const nb = s.mask === 'padded' ? B : 1;
+    initializers.push({ name: 'mask_bias', shape: [nb, 1, Tq, Tk], data: maskBias(s, nb) });
+    nodes.push({ op: 'Add', inputs: ['scores', 'mask_bias'], outputs: ['masked'] });
+    logits = 'masked';
+  }
+  nodes.push({ op: 'Softmax', inputs: [logits], outputs: ['p'], attrs: { axis: -1 } }, { op: 'MatMul', inputs: ['p', 'v'], outputs: ['y'] });
+  return {
+    model: { nodes, inputs: [f('q', [B, heads, Tq, D]), f('k', [B, heads, Tk, D]), f('v', [B, heads, Tk, D])], outputs: [f('y', [B, heads, Tq, D])], initializers },
+    feeds: {
+      q: { data: f32(data, 'q'), dims: [B, heads, Tq, D] }, k: { data: f32(data, 'k'), dims: [B, heads, Tk, D] },
+      v: { data: f32(data, 'v'), dims: [B, heads, Tk, D] },
+    },
+    toRef: (y) => y, note: `Transpose, MatMul, Mul, ${s.mask !== 'none' ? 'Add (mask), ' : ''}Softmax, MatMul`,
+  };
+}
+
+/** 0 where a query attends a key, -1e9 where not: [nb, 1, Tq, Tk]; causal is top-left aligned, as torch. */
+function maskBias(s: AttnSpec, nb: number): Float32Array {
+  const { Tq, Tk } = s;
+  const bias = new Float32Array(nb * Tq * Tk);
+  for (let b = 0; b < nb; b++) {
+    for (let i = 0; i < Tq; i++) {
+      const from = s.mask === 'padded' ? s.validLens![b] : i + 1;
+      bias.fill(-1e9, (b * Tq + i) * Tk + Math.min(from, Tk), (b * Tq + i + 1) * Tk);
+    }
+  }
+  return bias;
+}
+
+/**
  * ONNX LSTM (gates i, o, f, c: torch blocks 0, 3, 1, 2) and GRU (z, r, h: torch blocks 1, 0, 2, with
  * linear_before_reset = 1, torch's semantics). W [1, G·H, I], R [1, G·H, H], B [1, 2·G·H] = [Wb, Rb].
  */
-function recurrent(s: RnnSpec, data: CaseData): Built {
+function recurrent(s: RnnSpec, data: CaseData): OrtBuilt {
   const { T, B, I, H } = s;
   const lstm = s.op === 'lstm';
   const G = lstm ? 4 : 3;
@@ -145,17 +186,29 @@ function recurrent(s: RnnSpec, data: CaseData): Built {
   };
 }
 
+function peerModel(impl: string, spec: OpSpec, data: CaseData): OrtBuilt {
+  if (impl !== 'ort-webgpu:composed') return ortModel(spec, data);
+  if (spec.op !== 'attention') throw new PeerSkip('the composed ORT graph is for attention cases only');
+  return ortComposedAttention(spec, data);
+}
+
+export const placementKey = (impl: string, spec: OpSpec): string => `${impl} ${JSON.stringify(spec)}`;
+
 const SESSION: ORT.InferenceSession.SessionOptions = { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' };
 
 export class OrtPeer implements Peer {
-  readonly impl = 'ort-webgpu';
-
-  /** Where the ORT nodes of each spec were placed, from an earlier probe page (by OpSpec JSON). */
-  constructor(private readonly placements: Record<string, string> = {}) {}
+  /**
+   * `placements`: where the ORT nodes of each model were placed, from an earlier probe page (by
+   * placementKey). 'ort-webgpu:composed' is attention from plain ONNX ops.
+   */
+  constructor(
+    readonly impl: 'ort-webgpu' | 'ort-webgpu:composed' = 'ort-webgpu',
+    private readonly placements: Record<string, string> = {},
+  ) {}
 
   async setup(spec: OpSpec, data: CaseData): Promise<PeerJob> {
     const ort = await loadOrt();
-    const b = build(spec, data);
+    const b = peerModel(this.impl, spec, data);
     const session = await ort.InferenceSession.create(encodeModel(b.model), SESSION);
     const feeds = () => {
       const out: Record<string, ORT.Tensor> = {};
@@ -164,7 +217,7 @@ export class OrtPeer implements Peer {
       }
       return out;
     };
-    const placed = this.placements[JSON.stringify(spec)];
+    const placed = this.placements[placementKey(this.impl, spec)];
     return {
       run: async () => (await session.run(feeds())).y.data,
       outputs: (r) => ({ y: b.toRef(Float32Array.from(r as Float32Array)) }),
@@ -191,10 +244,10 @@ export class OrtPeer implements Peer {
  * placement, e.g. "All nodes placed on [WebGpuExecutionProvider]". Call in a page used for nothing
  * else: verbose logging stays on for the page.
  */
-export async function probePlacement(spec: OpSpec, data: CaseData): Promise<string> {
+export async function probePlacement(impl: string, spec: OpSpec, data: CaseData): Promise<string> {
   captureConsole();
   const ort = await loadOrt('verbose');
-  const b = build(spec, data);
+  const b = peerModel(impl, spec, data);
   const lines: string[] = [];
   sink = lines;
   let session: ORT.InferenceSession | undefined;

@@ -76,6 +76,8 @@ function build(tf: Tf, spec: OpSpec, data: CaseData, cellLoop: boolean): Built {
       return attention(tf, spec, data);
     case 'lstm':
       return cellLoop ? lstmCellLoop(tf, spec, data) : lstmLayer(tf, spec, data);
+    case 'model':
+      throw new PeerSkip('no whole models in the TF.js peer: it is compared on the kernels');
     case 'gru':
       throw new PeerSkip("tf.layers.gru supports only resetAfter: false; torch's GRU applies r after W_hn·h (reset_after), so there is no equivalent");
   }

@@ -3,10 +3,10 @@
 // with its status and note. No dependencies: the page works from any static server or as a file.
 
 const COLORS = {
-  seqgpu: '#1f6feb', 'cpu-reference': '#999', 'tfjs-webgpu': '#e8890c', 'tfjs-webgpu:cell-loop': '#f2b45a', 'ort-webgpu': '#2da44e',
+  seqgpu: '#1f6feb', 'cpu-reference': '#999', 'tfjs-webgpu': '#e8890c', 'tfjs-webgpu:cell-loop': '#f2b45a', 'ort-webgpu': '#2da44e', 'ort-webgpu:composed': '#8fd19e',
 };
 const VARIANT_COLORS = ['#6e40c9', '#bf3989', '#0a7ea4', '#8a6d00', '#57606a', '#cf222e', '#1b7c83', '#953800'];
-const PEERS = [['tfjs-webgpu', 'TF.js'], ['tfjs-webgpu:cell-loop', 'TF.js cell loop'], ['ort-webgpu', 'ORT']];
+const PEERS = [['tfjs-webgpu', 'TF.js'], ['tfjs-webgpu:cell-loop', 'TF.js cell loop'], ['ort-webgpu', 'ORT'], ['ort-webgpu:composed', 'ORT composed']];
 const NS = 'http://www.w3.org/2000/svg';
 
 const out = document.getElementById('out');
@@ -31,8 +31,8 @@ const fmt = (x) => (x === null || x === undefined || !Number.isFinite(x) ? '-' :
  * A grouped bar chart: one group per category, one bar per series, on a log or linear axis.
  * `value(cat, series)` is a number or null (no bar); `lines` are horizontal reference values.
  */
-function barChart({ cats, series, value, color, log, unit, lines = [], height = 220 }) {
-  const barW = 9, gap = 14, left = 56, top = 10, bottom = 90;
+function barChart({ cats, series, value, color, log, unit, lines = [], height = 160 }) {
+  const barW = 9, gap = 14, left = 56, top = 20, bottom = 90;
   const groupW = Math.max(series.length * barW, 20);
   const width = left + cats.length * (groupW + gap) + 10;
   const vals = cats.flatMap((c) => series.map((s) => value(c, s))).filter((v) => v !== null && v > 0);
@@ -52,7 +52,7 @@ function barChart({ cats, series, value, color, log, unit, lines = [], height = 
     svg.append(el('svg:line', { x1: left, x2: width, y1: y(t), y2: y(t), stroke: '#eee' }));
     svg.append(el('svg:text', { x: left - 4, y: y(t) + 4, 'text-anchor': 'end' }, fmt(t)));
   }
-  svg.append(el('svg:text', { x: 4, y: top + 8 }, unit));
+  svg.append(el('svg:text', { x: left, y: 10, 'text-anchor': 'middle' }, unit));
   for (const l of lines) svg.append(el('svg:line', { x1: left, x2: width, y1: y(l), y2: y(l), stroke: '#cf222e', 'stroke-dasharray': '4 3' }));
   cats.forEach((c, i) => {
     const x0 = left + gap / 2 + i * (groupW + gap);
@@ -99,6 +99,8 @@ function draw(report, source) {
 
   const suites = [...new Set(rows.map((r) => r.suite))];
   out.append(el('h2', {}, 'Throughput by case, each impl (log scale; kernel time: GPU timestamps, or wall less the round trip)'));
+  const charts = el('div', { class: 'charts' });
+  out.append(charts);
   for (const suite of suites) {
     const sr = ok.filter((r) => r.suite === suite);
     if (!sr.length) continue;
@@ -109,8 +111,9 @@ function draw(report, source) {
       const r = sr.find((x) => x.name === c && x.impl === s);
       return r ? (flops ? r.gflops : r.gbps) : null;
     };
-    out.append(el('div', {}, `${suite} (${flops ? 'GFLOP/s' : 'GB/s'})`));
-    out.append(barChart({ cats, series: impls, value: get, color, log: true, unit: flops ? 'GFLOP/s' : 'GB/s' }), legend(impls, color));
+    const fig = el('figure');
+    fig.append(el('figcaption', {}, suite), barChart({ cats, series: impls, value: get, color, log: true, unit: flops ? 'GFLOP/s' : 'GB/s' }), legend(impls, color));
+    charts.append(fig);
   }
 
   out.append(el('h2', {}, "% of the adapter's roofline (fma peak for matmul, attention and recurrent cases; copy bandwidth for softmax and layerNorm)"));
