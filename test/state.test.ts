@@ -89,3 +89,29 @@ describe('data op shape errors', () => {
     exe.destroy();
   });
 });
+
+describe('shared GPU buffers', () => {
+  it('a weight used by two executables is uploaded once and outlives the first one destroyed', async () => {
+    const w = new Float32Array([1, 2, 3, 4]);
+    const build = () => {
+      const g = new Graph();
+      g.output('y', g.matmul(g.input('x', [1, 2]), g.constant(w, [2, 2])));
+      return g;
+    };
+    const a = await gpu.compile(build());
+    const b = await gpu.compile(build());
+    a.destroy();
+    expect(Array.from((await b.run({ x: new Float32Array([1, 1]) })).y)).toEqual([4, 6]);
+    b.destroy();
+  });
+  it('a state outlives the executable that created it while a sharer uses it', async () => {
+    const a = await gpu.compile(stepGraph());
+    await a.run({ row: new Float32Array([1, 2, 3]), pos: new Int32Array([0]) });
+    const g = new Graph();
+    g.output('c', g.state('cache', [5, 3]));
+    const b = await gpu.compile(g, { shareStateWith: a });
+    a.destroy();
+    expect(Array.from((await b.run({})).c.slice(0, 3))).toEqual([1, 2, 3]);
+    b.destroy();
+  });
+});

@@ -32,10 +32,12 @@ export class GpuExecutable implements Executable {
   readonly stats: ExecStats;
   readonly outputNames: string[];
   private buffers: GPUBuffer[] = [];
+  /** Buffers shared with other executables (weights, states): released, not destroyed, with this one. */
+  private shared: GPUBuffer[] = [];
   private dispatches: Dispatch[] = [];
   private inputBuffers = new Map<string, GPUBuffer>();
-  /** g.state() buffers by name; `owned` false when borrowed through shareStateWith. */
-  private stateBuffers = new Map<string, { buffer: GPUBuffer; bytes: number; shape: number[]; owned: boolean }>();
+  /** g.state() buffers by name (possibly shared through shareStateWith). */
+  private stateBuffers = new Map<string, { buffer: GPUBuffer; bytes: number; shape: number[] }>();
   private outputs = new Map<string, { src: GPUBuffer; staging: GPUBuffer; bytes: number; n: number; int: boolean }>();
   private timer?: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer };
   private queue: Promise<unknown> = Promise.resolve();
@@ -172,8 +174,10 @@ export class GpuExecutable implements Executable {
   destroy(): void {
     this.destroyed = true;
     for (const b of this.buffers) b.destroy();
+    for (const b of this.shared) this.ctx.release(b);
     this.timer?.set.destroy();
     this.buffers = [];
+    this.shared = [];
   }
 
   private stateSlot_(name: string, bytes: number, share: Executable | undefined): GPUBuffer {
@@ -183,9 +187,14 @@ export class GpuExecutable implements Executable {
     if (other && other.bytes !== bytes) {
       throw new ShapeError(`compile: state '${name}' ${fmtShape(shape)} cannot share the other executable's ${fmtShape(other.shape)}`);
     }
-    // A fresh buffer is zeroed by WebGPU, so a new state starts as zeros.
-    const buffer = other?.buffer ?? this.buffer_(`state '${name}'`, bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
-    this.stateBuffers.set(name, { buffer, bytes, shape, owned: !other });
+    // A fresh buffer is zeroed by WebGPU, so a new state starts as zeros. Sharing executables hold a
+    // reference each, so the state lives until the last of them is destroyed.
+    const buffer = this.ctx.retain(other?.buffer ?? this.ctx.device.createBuffer({
+      label: `state '${name}'`, size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    }));
+    this.shared.push(buffer);
+    if (!other) this.stats.bytesAllocated += bytes;
+    this.stateBuffers.set(name, { buffer, bytes, shape });
     return buffer;
   }
 
@@ -209,9 +218,14 @@ export class GpuExecutable implements Executable {
       const bySlot = plan.slots.map((s) => {
         if (s.kind === 'temp') return pool[s.pool!];
         if (s.kind === 'state') return this.stateSlot_(s.name!, s.bytes, opts.shareStateWith);
-        const b = this.buffer_(s.kind === 'input' ? `input '${s.name}'` : `constant #${s.id}`, s.bytes, STORAGE);
-        if (s.kind === 'input') this.inputBuffers.set(s.name!, b);
-        else device.queue.writeBuffer(b, 0, s.data!.buffer, s.data!.byteOffset, s.data!.byteLength);
+        if (s.kind === 'constant') {
+          const b = ctx.constantBuffer(s.data!, s.bytes, `constant #${s.id}`);
+          this.shared.push(b);
+          this.stats.bytesAllocated += s.bytes;
+          return b;
+        }
+        const b = this.buffer_(`input '${s.name}'`, s.bytes, STORAGE);
+        this.inputBuffers.set(s.name!, b);
         return b;
       });
       const dummy = this.buffer_('seqgpu unused binding', 16, GPUBufferUsage.STORAGE);

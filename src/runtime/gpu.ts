@@ -12,6 +12,10 @@ export interface Pipeline {
 export class GpuContext {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, Promise<Pipeline>>();
+  /** Buffers shared between executables (weights, states), destroyed with their last user. */
+  private readonly refs = new Map<GPUBuffer, { count: number; forget?: () => void }>();
+  /** Weight buffers by the memory they were uploaded from: a weight used by many graphs is uploaded once. */
+  private readonly constants = new WeakMap<ArrayBufferLike, Map<string, GPUBuffer>>();
   lostReason: string | null = null;
   destroyed = false;
 
@@ -36,6 +40,43 @@ export class GpuContext {
   check(what: string): void {
     if (this.destroyed) throw new DeviceLostError(`${what}: the runtime was destroyed`);
     if (this.lostReason) throw new DeviceLostError(`${what}: the GPU device was lost (${this.lostReason}); create a new Runtime`);
+  }
+
+  /**
+   * The buffer holding `data`, uploaded on first use and shared by every executable compiled from the
+   * same array memory after that. A constant is a snapshot: change a weight by giving a new array
+   * (as loadStateDict does), not by writing into one already compiled.
+   */
+  constantBuffer(data: Float32Array | Int32Array, bytes: number, label: string): GPUBuffer {
+    let byRange = this.constants.get(data.buffer);
+    if (!byRange) this.constants.set(data.buffer, (byRange = new Map()));
+    const key = `${data.byteOffset}|${data.byteLength}|${bytes}`;
+    let b = byRange.get(key);
+    if (!b) {
+      const buffer = this.device.createBuffer({ label, size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+      byRange.set(key, buffer);
+      this.refs.set(buffer, { count: 0, forget: () => byRange!.delete(key) });
+      b = buffer;
+    }
+    return this.retain(b);
+  }
+
+  /** Counts one more user of a shared buffer. */
+  retain(b: GPUBuffer): GPUBuffer {
+    const r = this.refs.get(b);
+    if (r) r.count++;
+    else this.refs.set(b, { count: 1 });
+    return b;
+  }
+
+  /** One user fewer; the last one destroys the buffer. */
+  release(b: GPUBuffer): void {
+    const r = this.refs.get(b);
+    if (!r || --r.count > 0) return;
+    this.refs.delete(b);
+    r.forget?.();
+    b.destroy();
   }
 
   /** A pipeline for shader/entry/constants, cached by that content; concurrent requests share one compile. */
