@@ -5,3 +5,12 @@ export type { Executable, ExecStats, Feeds, Feed } from './graph/executable';
 export type { CompileOptions } from './graph/executor';
 export { SeqgpuError, ShapeError, InputError, LimitError, GpuError, DeviceLostError } from './errors';
 export { MATMUL_VARIANTS } from './kernels/matmul';
+export * from './nn/safetensors';
+export {
+  Module, ModuleList, loadStateDict, StateDictError, setInitSeed,
+  type Parameter, type StateDictInput, type ShapeMismatch,
+} from './nn/module';
+export * from './nn/layers';
+export * from './nn/attention';
+export * from './nn/transformer';
+export * from './nn/gpt2';
