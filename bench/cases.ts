@@ -26,6 +26,14 @@ export const PEER_IMPLS = ['tfjs-webgpu', 'tfjs-webgpu:cell-loop', 'ort-webgpu',
 export type PeerImpl = (typeof PEER_IMPLS)[number];
 export const isPeer = (impl: string): impl is PeerImpl => (PEER_IMPLS as readonly string[]).includes(impl);
 
+/** A target of the issue: seqgpu's speed over the fastest TF.js impl and over ORT, and its % of roofline. */
+export interface Target {
+  text: string;
+  vsTfjs?: number;
+  vsOrt?: number;
+  pctRoof?: number;
+}
+
 export interface BenchCase {
   suite: Suite;
   name: string;
@@ -36,7 +44,7 @@ export interface BenchCase {
   /** Part of a --quick run. */
   quick: boolean;
   /** One of the issue's targets: its ratios are called out at the end. */
-  target?: string;
+  target?: Target;
   flops: number;
   bytes: number;
   /** Which roofline figure % of roof is taken against. */
@@ -74,7 +82,7 @@ const rnnTol: Tolerance = { atol: 5e-5, rtol: 1e-4 };
 
 const ALL_PEERS: PeerImpl[] = ['tfjs-webgpu', 'ort-webgpu'];
 
-function matmulCase(name: string, M: number, K: number, N: number, opts: { quick?: boolean; target?: string; variants?: boolean }): BenchCase {
+function matmulCase(name: string, M: number, K: number, N: number, opts: { quick?: boolean; target?: Target; variants?: boolean }): BenchCase {
   const variants = opts.variants ? MATMUL_VARIANTS.map((v) => `seqgpu:${v}`) : [];
   return {
     suite: 'matmul', name, shape: `${M}x${K}x${N}`, engine: ['seqgpu', ...variants], peers: ALL_PEERS,
@@ -90,7 +98,7 @@ function matmulCase(name: string, M: number, K: number, N: number, opts: { quick
   };
 }
 
-function softmaxCase(rows: number, len: number, target?: string): BenchCase {
+function softmaxCase(rows: number, len: number, target?: Target): BenchCase {
   return {
     suite: 'softmax', name: `softmax-${rows}x${len}`, shape: `${rows}x${len}`, engine: ['seqgpu'], peers: ALL_PEERS,
     quick: !!target, target,
@@ -124,7 +132,7 @@ function layerNormCase(rows: number, len: number, quick = false): BenchCase {
 /** q, k, v are [B, heads, T, D]; a padded case masks keys past each batch's valid length. */
 function attentionCase(
   kind: 'causal' | 'padded' | 'decode', B: number, heads: number, Tq: number, Tk: number, D: number,
-  opts: { quick?: boolean; target?: string; validLens?: number[] } = {},
+  opts: { quick?: boolean; target?: Target; validLens?: number[] } = {},
 ): BenchCase {
   const mask = kind === 'causal' ? 'causal' : kind === 'padded' ? 'padded' : 'none';
   const validLens = opts.validLens;
@@ -160,7 +168,7 @@ function attnFeeds(B: number, N: number, Tq: number, Tk: number, D: number): Fee
 }
 
 /** torch.nn.LSTM / GRU, one layer, one direction, x [T, B, I], output y [T, B, H]; zero h0 (and c0). */
-function rnnCase(cell: 'lstm' | 'gru', T: number, B: number, I: number, H: number, opts: { quick?: boolean; target?: string } = {}): BenchCase {
+function rnnCase(cell: 'lstm' | 'gru', T: number, B: number, I: number, H: number, opts: { quick?: boolean; target?: Target } = {}): BenchCase {
   const gates = cell === 'lstm' ? 4 : 3;
   const peers: PeerImpl[] = cell === 'lstm' ? ['tfjs-webgpu', 'tfjs-webgpu:cell-loop', 'ort-webgpu'] : ALL_PEERS;
   return {
@@ -190,23 +198,23 @@ function rnnCase(cell: 'lstm' | 'gru', T: number, B: number, I: number, H: numbe
 export function kernelCases(): BenchCase[] {
   return [
     matmulCase('matmul-128', 128, 128, 128, { variants: true }),
-    matmulCase('matmul-256', 256, 256, 256, { quick: true, target: 'matmul 256³: ≥3x TF.js and ORT, ≥25% of fma peak', variants: true }),
+    matmulCase('matmul-256', 256, 256, 256, { quick: true, target: { text: 'matmul 256³: ≥3x TF.js and ORT, ≥25% of fma peak', vsTfjs: 3, vsOrt: 3, pctRoof: 25 }, variants: true }),
     matmulCase('matmul-384', 384, 384, 384, { variants: true }),
-    matmulCase('matmul-512', 512, 512, 512, { quick: true, target: 'matmul 512³: ≥3x TF.js and ORT, ≥25% of fma peak', variants: true }),
+    matmulCase('matmul-512', 512, 512, 512, { quick: true, target: { text: 'matmul 512³: ≥3x TF.js and ORT, ≥25% of fma peak', vsTfjs: 3, vsOrt: 3, pctRoof: 25 }, variants: true }),
     // Model shapes: an LSTM's input projection (T·B = 128 rows), a Transformer MLP, a decode step's logits.
     matmulCase('matmul-rnn-proj', 128, 64, 256, {}),
     matmulCase('matmul-mlp', 64, 256, 1024, {}),
     matmulCase('matmul-logits', 1, 256, 4096, {}),
-    softmaxCase(64, 1024, 'softmax 64x1024: ≥3x TF.js, ≥70% of copy bandwidth'),
+    softmaxCase(64, 1024, { text: 'softmax 64x1024: ≥3x TF.js, ≥70% of copy bandwidth', vsTfjs: 3, pctRoof: 70 }),
     softmaxCase(256, 4096),
     softmaxCase(1024, 1024),
     layerNormCase(64, 1024, true),
     layerNormCase(1024, 1024),
-    attentionCase('causal', 1, 4, 16, 16, 64, { quick: true, target: 'attention T=16: ≥3x ORT MultiHeadAttention' }),
-    attentionCase('causal', 1, 4, 128, 128, 64, { quick: true, target: 'attention T=128: ≥3x ORT MultiHeadAttention' }),
+    attentionCase('causal', 1, 4, 16, 16, 64, { quick: true, target: { text: 'attention T=16: ≥3x ORT MultiHeadAttention', vsOrt: 3 } }),
+    attentionCase('causal', 1, 4, 128, 128, 64, { quick: true, target: { text: 'attention T=128: ≥3x ORT MultiHeadAttention', vsOrt: 3 } }),
     attentionCase('padded', 2, 4, 128, 128, 64, { validLens: [128, 77] }),
     attentionCase('decode', 1, 4, 1, 128, 64),
-    rnnCase('lstm', 16, 1, 64, 64, { quick: true, target: 'LSTM T=16 I=H=64 B=1: ≥5x ORT, ≥20x TF.js' }),
+    rnnCase('lstm', 16, 1, 64, 64, { quick: true, target: { text: 'LSTM T=16 I=H=64 B=1: ≥5x ORT, ≥20x TF.js (its faster of tf.layers.lstm and the cell loop)', vsTfjs: 20, vsOrt: 5 } }),
     rnnCase('lstm', 16, 8, 64, 64),
     rnnCase('lstm', 64, 8, 128, 128),
     rnnCase('gru', 16, 1, 64, 64, { quick: true }),

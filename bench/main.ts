@@ -223,7 +223,7 @@ export async function main(argv: string[]): Promise<number> {
     if (args.json) {
       const report: BenchReport = {
         adapter, runtime: args.runtime, startedAt, roofline, rows, peers,
-        targets: Object.fromEntries(cases.filter((c) => c.target).map((c) => [c.name, c.target!])), notes,
+        targets: Object.fromEntries(cases.filter((c) => c.target).map((c) => [c.name, c.target!.text])), notes,
       };
       const text = `${JSON.stringify(report, null, 2)}\n`;
       writeFileSync(args.json, text);
