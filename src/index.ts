@@ -14,3 +14,7 @@ export * from './nn/layers';
 export * from './nn/attention';
 export * from './nn/transformer';
 export * from './nn/gpt2';
+export { TextClassifier, ClassifierSession, type TextClassifierConfig } from './models/classifier';
+export { GptDecoder, prefillGraph, stepGraph, fullGraph, type GptDecoderOptions, type GenerateOptions, type GenerateResult } from './models/gpt';
+export { Seq2SeqTransformer, Translator, type TranslatorConfig, type TranslateResult } from './models/translator';
+export { SeededRandom, argmax, pickToken, type SamplingOptions } from './models/sampling';
