@@ -1,4 +1,165 @@
-// Parity cases for the rnn kernels (filled in by the rnn work).
-import type { ParityCase } from './parity';
+// Parity cases for the recurrent kernels (shaders/lstm.wgsl, gru.wgsl, rnn.wgsl and the input-projection
+// matmul): a covering set of T, H, B, layers, directions, batchFirst, h0/c0 and bias, every variant forced
+// somewhere, weights as constants (a bidirectional layer then packs into one GEMM) and as inputs.
+import { Graph, type CompileOptions, type Tensor } from '../src/index';
+import type { Cell } from '../src/graph/graph';
+import { GATES, rnnParamNames } from '../src/graph/seq-ops';
+import { numel } from '../src/graph/shapes';
+import { randn, type ParityCase, type Tolerance } from './parity';
 
-export const rnnCases: ParityCase[] = [];
+export interface RnnSpec {
+  cell: Cell;
+  T: number;
+  B: number;
+  I: number;
+  H: number;
+  layers?: number;
+  bidirectional?: boolean;
+  batchFirst?: boolean;
+  h0?: boolean;
+  c0?: boolean;
+  bias?: boolean;
+  /** Weights as g.constant (else g.input, fed each run). */
+  constants?: boolean;
+  /** W_ih and W_hh stored transposed ([in, GH]) and passed as g.transpose: strided views, read without a copy. */
+  transposed?: boolean;
+  variant?: 'step' | 'persistent';
+  /** Override constants (KL lanes per dot product, UNITS per tile): the k-split path a GPU gets. */
+  lanes?: { KL: number; UNITS: number };
+}
+
+/**
+ * Each gate's pre-activation is an f32 sum of I + H + 2 terms of size about 1/sqrt(H) (torch's init
+ * scale): error about sqrt(I + H) u per step. The cells are contractive (σ' <= 1/4, tanh' <= 1), so the
+ * error carried from step to step stays near one step's; through L layers it adds up. WGSL exp and
+ * tanh are a few ulp. atol = 2e-7 * sqrt(I + H) * L + 1e-6 sits 9x or more above the largest error
+ * lavapipe and SwiftShader show on these cases (2.5e-7), and far below the O(0.1) error of an indexing
+ * bug. Relu cells are not contractive, so they get an rtol as well.
+ */
+export function rnnTol(s: RnnSpec): Tolerance {
+  const L = s.layers ?? 1;
+  return {
+    atol: 2e-7 * Math.sqrt(s.I + s.H) * L + 1e-6,
+    rtol: s.cell === 'rnn_relu' ? 1e-5 : 1e-6,
+    why: 'f32 dot products of I + H terms per gate, contractive cells over T steps, WGSL exp/tanh a few ulp; relu cells also relative',
+  };
+}
+
+let seed = 9000;
+
+/** A torch-initialised stack: weights and biases uniform in ±1/sqrt(H). */
+export function buildRnn(s: RnnSpec): { graph: Graph; feeds: Record<string, Float32Array> } {
+  const g = new Graph();
+  const L = s.layers ?? 1, D = s.bidirectional ? 2 : 1, bias = s.bias ?? true;
+  const G = GATES[s.cell] * s.H;
+  const k = 1 / Math.sqrt(s.H);
+  const feeds: Record<string, Float32Array> = {};
+  const xShape = s.batchFirst ? [s.B, s.T, s.I] : [s.T, s.B, s.I];
+  feeds.x = randn(numel(xShape), seed++);
+  const x = g.input('x', xShape);
+  const params: Record<string, Tensor> = {};
+  for (const name of rnnParamNames(L, D, bias)) {
+    const layer = Number(/_l(\d+)/.exec(name)![1]);
+    let shape = name.startsWith('weight_ih') ? [G, layer === 0 ? s.I : D * s.H] : name.startsWith('weight_hh') ? [G, s.H] : [G];
+    const transpose = s.transposed && name.startsWith('weight_');
+    if (transpose) shape = [shape[1], shape[0]];
+    const data = randn(numel(shape), seed++, k);
+    let t: Tensor;
+    if (s.constants) t = g.constant(data, shape);
+    else {
+      t = g.input(name, shape);
+      feeds[name] = data;
+    }
+    params[name] = transpose ? g.transpose(t, 0, 1) : t;
+  }
+  const state = [D * L, s.B, s.H];
+  const h0 = s.h0 ? g.input('h0', state) : undefined;
+  const c0 = s.c0 ? g.input('c0', state) : undefined;
+  if (s.h0) feeds.h0 = randn(numel(state), seed++);
+  if (s.c0) feeds.c0 = randn(numel(state), seed++);
+  const opts = { hiddenSize: s.H, numLayers: L, bidirectional: s.bidirectional, batchFirst: s.batchFirst, bias, h0, c0 };
+  if (s.cell === 'lstm') {
+    const r = g.lstm(x, params, opts);
+    g.output('output', r.output);
+    g.output('hN', r.hN);
+    g.output('cN', r.cN);
+  } else {
+    const r = s.cell === 'gru' ? g.gru(x, params, opts) : g.rnn(x, params, { ...opts, nonlinearity: s.cell === 'rnn_relu' ? 'relu' : 'tanh' });
+    g.output('output', r.output);
+    g.output('hN', r.hN);
+  }
+  return { graph: g, feeds };
+}
+
+/** The dispatches a stack costs: per layer, one GEMM per direction (one when its weights are constants) plus the recurrence. */
+export function rnnDispatches(s: RnnSpec, variant: 'step' | 'persistent'): number {
+  const L = s.layers ?? 1, D = s.bidirectional ? 2 : 1;
+  const gemms = s.constants || D === 1 ? 1 : 2;
+  return L * (gemms + (variant === 'persistent' ? 1 : s.T));
+}
+
+function describe(s: RnnSpec): string {
+  const name = s.cell === 'rnn_tanh' ? 'rnn tanh' : s.cell === 'rnn_relu' ? 'rnn relu' : s.cell;
+  const parts = [`T${s.T} B${s.B} I${s.I} H${s.H}`];
+  if ((s.layers ?? 1) > 1) parts.push(`${s.layers} layers`);
+  if (s.bidirectional) parts.push('bidirectional');
+  if (s.batchFirst) parts.push('batchFirst');
+  if (s.h0) parts.push(s.c0 ? 'h0 c0' : 'h0');
+  if (s.bias === false) parts.push('no bias');
+  parts.push(s.constants ? 'constant weights' : 'fed weights');
+  if (s.lanes) parts.push(`KL ${s.lanes.KL} x UNITS ${s.lanes.UNITS}`);
+  if (s.transposed) parts.push('weights as transposed views');
+  return `${name} ${s.variant ?? 'auto'}: ${parts.join(', ')}`;
+}
+
+function rnnCase(s: RnnSpec): ParityCase {
+  const family = s.cell.startsWith('rnn') ? 'rnn' : s.cell;
+  const options: CompileOptions = {};
+  if (s.variant) options.variants = { [family]: s.variant };
+  if (s.lanes) options.constants = { [family]: s.lanes };
+  return {
+    id: describe(s), kernel: family, tol: rnnTol(s), options,
+    dispatches: s.variant ? rnnDispatches(s, s.variant) : undefined,
+    build: () => buildRnn(s),
+  };
+}
+
+export const rnnSpecs: RnnSpec[] = [
+  // LSTM: both variants over the sizes; the persistent one also on H = 130 (three unit tiles per step).
+  { cell: 'lstm', T: 1, B: 1, I: 3, H: 1, variant: 'step' },
+  { cell: 'lstm', T: 1, B: 1, I: 3, H: 1, variant: 'persistent', h0: true, c0: true },
+  { cell: 'lstm', T: 2, B: 3, I: 4, H: 5, variant: 'persistent', h0: true, c0: true },
+  { cell: 'lstm', T: 2, B: 3, I: 4, H: 5, variant: 'step', h0: true },
+  { cell: 'lstm', T: 17, B: 3, I: 7, H: 33, layers: 2, bidirectional: true, constants: true, variant: 'step' },
+  { cell: 'lstm', T: 17, B: 3, I: 7, H: 33, layers: 2, bidirectional: true, constants: true, variant: 'persistent' },
+  { cell: 'lstm', T: 64, B: 1, I: 16, H: 130, batchFirst: true, constants: true, variant: 'step' },
+  { cell: 'lstm', T: 64, B: 1, I: 9, H: 5, h0: true, c0: true },
+  { cell: 'lstm', T: 17, B: 3, I: 5, H: 130, bidirectional: true, batchFirst: true, h0: true, c0: true, variant: 'step' },
+  { cell: 'lstm', T: 2, B: 3, I: 6, H: 130, bidirectional: true, layers: 2, h0: true, c0: true, variant: 'persistent' },
+  { cell: 'lstm', T: 17, B: 1, I: 8, H: 33, layers: 2, bias: false, constants: true },
+  { cell: 'lstm', T: 17, B: 3, I: 5, H: 5, bidirectional: true, batchFirst: true, h0: true, c0: true, constants: true, variant: 'persistent' },
+  { cell: 'lstm', T: 2, B: 3, I: 6, H: 33, c0: true, bias: false, bidirectional: true, variant: 'step' },
+  { cell: 'lstm', T: 17, B: 3, I: 12, H: 33, transposed: true, bidirectional: true, constants: true },
+  { cell: 'gru', T: 5, B: 2, I: 12, H: 33, transposed: true, bidirectional: true, variant: 'step' },
+  // The k-split path (KL lanes per dot product, a barrier and a reduction), the default on GPUs.
+  { cell: 'lstm', T: 17, B: 3, I: 7, H: 33, bidirectional: true, constants: true, h0: true, c0: true, variant: 'step', lanes: { KL: 16, UNITS: 8 } },
+  { cell: 'lstm', T: 17, B: 3, I: 7, H: 130, layers: 2, constants: true, variant: 'persistent', lanes: { KL: 4, UNITS: 64 } },
+  { cell: 'gru', T: 17, B: 3, I: 7, H: 33, bidirectional: true, h0: true, variant: 'persistent', lanes: { KL: 8, UNITS: 16 } },
+  { cell: 'rnn_tanh', T: 17, B: 3, I: 7, H: 5, bidirectional: true, h0: true, constants: true, variant: 'step', lanes: { KL: 4, UNITS: 2 } },
+  // GRU
+  { cell: 'gru', T: 1, B: 1, I: 2, H: 1, variant: 'step' },
+  { cell: 'gru', T: 17, B: 3, I: 6, H: 33, layers: 2, bidirectional: true, constants: true, h0: true, variant: 'step' },
+  { cell: 'gru', T: 17, B: 3, I: 6, H: 33, layers: 2, bidirectional: true, constants: true, h0: true, variant: 'persistent' },
+  { cell: 'gru', T: 64, B: 1, I: 4, H: 5, batchFirst: true, bias: false, variant: 'persistent' },
+  { cell: 'gru', T: 2, B: 3, I: 7, H: 130, bidirectional: true, h0: true, variant: 'step' },
+  { cell: 'gru', T: 17, B: 3, I: 7, H: 130, batchFirst: true, variant: 'persistent' },
+  // Elman RNN, tanh and relu
+  { cell: 'rnn_tanh', T: 17, B: 3, I: 5, H: 33, layers: 2, bidirectional: true, constants: true, h0: true, variant: 'step' },
+  { cell: 'rnn_tanh', T: 64, B: 1, I: 3, H: 130, variant: 'persistent' },
+  { cell: 'rnn_tanh', T: 2, B: 3, I: 4, H: 1, batchFirst: true, h0: true, variant: 'persistent' },
+  { cell: 'rnn_relu', T: 17, B: 3, I: 6, H: 5, batchFirst: true, variant: 'step' },
+  { cell: 'rnn_relu', T: 2, B: 3, I: 6, H: 33, bidirectional: true, h0: true, bias: false, layers: 2, variant: 'persistent' },
+  { cell: 'rnn_relu', T: 64, B: 1, I: 8, H: 130, constants: true, variant: 'step' },
+];
+
+export const rnnCases: ParityCase[] = rnnSpecs.map(rnnCase);

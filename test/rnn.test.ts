@@ -1,0 +1,136 @@
+// The recurrent stacks in Node: the dispatch budget (L·(T+1) per step, 2L persistent, one submit),
+// the variant choice, and bad input: typed errors naming the op and the shapes, before any dispatch.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Graph, LimitError, Runtime, ShapeError } from '../src/node';
+import { planRecurrence } from '../src/kernels/rnn';
+import { buildRnn, rnnDispatches, type RnnSpec } from './cases-rnn';
+
+let gpu: Runtime;
+beforeAll(async () => {
+  gpu = await Runtime.create();
+});
+afterAll(() => gpu?.destroy());
+
+async function stats(s: RnnSpec, variant?: 'step' | 'persistent') {
+  const { graph, feeds } = buildRnn(s);
+  const family = s.cell.startsWith('rnn') ? 'rnn' : s.cell;
+  const exe = await gpu.compile(graph, variant ? { variants: { [family]: variant } } : {});
+  try {
+    await exe.run(feeds);
+    return { ...exe.stats, steps: (exe as unknown as { steps: string[] }).steps };
+  } finally {
+    exe.destroy();
+  }
+}
+
+describe('dispatch budget', () => {
+  const T = 16, L = 2;
+  for (const cell of ['lstm', 'gru', 'rnn_tanh'] as const) {
+    const s: RnnSpec = { cell, T, B: 2, I: 8, H: 16, layers: L, bidirectional: true, constants: true };
+    it(`${cell}: bidirectional, ${L} layers, T ${T}, constant weights: L(T+1) per step, 2L persistent, one submit`, async () => {
+      const step = await stats(s, 'step');
+      expect(step.dispatches, step.steps.join('\n')).toBe(L * (T + 1));
+      expect(step.submits).toBe(1);
+      expect(step.steps.filter((x) => x.includes('input projection'))).toHaveLength(L);
+      const persistent = await stats(s, 'persistent');
+      expect(persistent.dispatches, persistent.steps.join('\n')).toBe(2 * L);
+      expect(persistent.submits).toBe(1);
+    });
+  }
+  it('fed weights of a bidirectional layer: one GEMM per direction, the recurrence still shared', async () => {
+    const s: RnnSpec = { cell: 'lstm', T: 5, B: 1, I: 4, H: 8, layers: 2, bidirectional: true, h0: true, c0: true };
+    const r = await stats(s, 'step');
+    expect(r.dispatches).toBe(rnnDispatches(s, 'step'));
+    expect(r.dispatches).toBe(L * (5 + 2));
+    expect(r.submits).toBe(1);
+  });
+  it('the engine picks persistent for small H and per-step dispatches for large H', async () => {
+    const small = await stats({ cell: 'lstm', T: 8, B: 1, I: 4, H: 64 });
+    expect(small.dispatches).toBe(2);
+    expect(small.steps[1]).toMatch(/all 8 steps .*persistent/);
+    const large = await stats({ cell: 'gru', T: 8, B: 1, I: 4, H: 130 });
+    expect(large.dispatches).toBe(9);
+    expect(large.steps[1]).toMatch(/step 0 .*\(step /);
+  });
+});
+
+describe('bad input', () => {
+  /** Layer-0 parameters of a stack with `gates` gates, as fresh graph inputs. */
+  const p = (g: Graph, H: number, I: number, gates = 4) => {
+    const k = g.inputs.size;
+    return {
+      weight_ih_l0: g.input(`wi${k}`, [gates * H, I]),
+      weight_hh_l0: g.input(`wh${k}`, [gates * H, H]),
+      bias_ih_l0: g.input(`bi${k}`, [gates * H]),
+      bias_hh_l0: g.input(`bh${k}`, [gates * H]),
+    } as Record<string, ReturnType<Graph['input']>>;
+  };
+
+  it('wrong weight shapes name the op, the parameter and both shapes', () => {
+    const g = new Graph();
+    const params = p(g, 5, 3);
+    params.weight_hh_l0 = g.input('bad', [20, 4]);
+    expect(() => g.lstm(g.input('x', [7, 2, 3]), params, { hiddenSize: 5 })).toThrow(ShapeError);
+    expect(() => g.lstm(g.input('x2', [7, 2, 3]), params, { hiddenSize: 5 })).toThrow(/lstm: .*weight_hh_l0 is \[20, 4\], expected \[20, 5\]/);
+    const q = p(g, 5, 3, 3);
+    q.weight_ih_l0 = g.input('bad2', [15, 4]);
+    expect(() => g.gru(g.input('x3', [7, 2, 3]), q, { hiddenSize: 5 })).toThrow(/gru: .*weight_ih_l0 is \[15, 4\], expected \[15, 3\]/);
+  });
+
+  it('missing torch names are listed, for every layer and direction', () => {
+    const g = new Graph();
+    const params = p(g, 4, 3, 1);
+    expect(() => g.rnn(g.input('x', [5, 1, 3]), params, { hiddenSize: 4, numLayers: 2, bidirectional: true })).toThrow(
+      /rnn: parameters for 2 layer\(s\), 2 direction\(s\): missing weight_ih_l0_reverse, weight_hh_l0_reverse, bias_ih_l0_reverse, bias_hh_l0_reverse, weight_ih_l1, .*bias_hh_l1_reverse/,
+    );
+  });
+
+  it('a missing bias is an error unless bias: false', () => {
+    const g = new Graph();
+    const x = g.input('x', [5, 1, 3]);
+    const params = { weight_ih_l0: g.input('wi', [16, 3]), weight_hh_l0: g.input('wh', [16, 4]) };
+    expect(() => g.lstm(x, params, { hiddenSize: 4 })).toThrow(/lstm: .*missing bias_ih_l0, bias_hh_l0 \(pass bias: false/);
+    expect(() => g.lstm(x, params, { hiddenSize: 4, bias: false })).not.toThrow();
+  });
+
+  it('a hiddenSize that does not match the weights', () => {
+    const g = new Graph();
+    expect(() => g.lstm(g.input('x', [5, 2, 3]), p(g, 8, 3), { hiddenSize: 5 })).toThrow(
+      /lstm: hiddenSize 5, input size 3, 4 gate\(s\): weight_ih_l0 is \[32, 3\], expected \[20, 3\]; weight_hh_l0 is \[32, 8\], expected \[20, 5\]/,
+    );
+  });
+
+  it('h0 and c0 of the wrong shape, and c0 on a GRU', () => {
+    const g = new Graph();
+    const x = g.input('x', [2, 7, 3]);
+    expect(() => g.lstm(x, p(g, 4, 3), { hiddenSize: 4, batchFirst: true, h0: g.input('h0', [1, 2, 4]), c0: g.input('c0', [2, 7, 4]) })).toThrow(
+      /lstm: c0 is \[2, 7, 4\], expected \[D \* numLayers, B, H\] = \[1, 2, 4\]/,
+    );
+    expect(() => g.gru(x, p(g, 4, 3, 3), { hiddenSize: 4, h0: g.input('h0b', [1, 4, 2]) })).toThrow(
+      /gru: h0 is \[1, 4, 2\], expected \[D \* numLayers, B, H\] = \[1, 7, 4\]/,
+    );
+    expect(() => g.gru(x, p(g, 4, 3, 3), { hiddenSize: 4, c0: g.input('c0b', [1, 7, 4]) } as never)).toThrow(/gru: c0 is for LSTM only/);
+  });
+
+  it('forcing the persistent variant where the state cannot fit one workgroup is a LimitError naming the sizes', async () => {
+    const g = new Graph();
+    const H = 1024, B = 16;
+    const r = g.lstm(g.input('x', [3, B, 2]), p(g, H, 2), { hiddenSize: H });
+    g.output('y', r.output);
+    await expect(gpu.compile(g, { variants: { lstm: 'persistent' } })).rejects.toThrow(LimitError);
+    await expect(gpu.compile(g, { variants: { lstm: 'persistent' } })).rejects.toThrow(
+      /lstm: the persistent variant keeps B\*H = 16\*1024 state values .* in workgroup memory; the device allows \d+ bytes/,
+    );
+    await expect(gpu.compile(g, { variants: { lstm: 'fused' } })).rejects.toThrow(/lstm: unknown variant 'fused'; the variants are step, persistent/);
+  });
+
+  it('more storage buffers than the device binds per stage is a LimitError', () => {
+    const limits = {
+      maxComputeWorkgroupsPerDimension: 65535, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384,
+      maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxStorageBuffersPerShaderStage: 4,
+    };
+    const shape = { cell: 'lstm' as const, T: 4, B: 1, H: 8, D: 1, hasBias: true, hasH0: false, hasC0: false };
+    expect(() => planRecurrence(shape, undefined, limits)).toThrow(/lstm: shaders\/lstm.wgsl:lstm_persistent binds 8 storage buffers; the device allows 4/);
+    expect(planRecurrence(shape, undefined, { ...limits, maxStorageBuffersPerShaderStage: 8 }).variant).toBe('persistent');
+  });
+});
