@@ -39,11 +39,33 @@ function softmaxSweep(): string[] {
   return out;
 }
 
+/**
+ * The recurrence (src/kernels/rnn.ts: variants 'persistent', one workgroup looping over the steps,
+ * and 'step', a dispatch per step): UNITS hidden units per workgroup, KL lanes per dot product.
+ */
+function recurrentSweep(): string[] {
+  const out: string[] = [];
+  for (const v of ['persistent', 'step']) {
+    for (const units of [16, 32, 64]) for (const kl of [1, 2, 4]) out.push(impl(v, { UNITS: units, KL: kl }));
+  }
+  return out;
+}
+
+/** Attention (src/kernels/attention.ts: 'flash', the online-softmax tiles, and 'split'): key tile BK. */
+function attentionSweep(): string[] {
+  const out = ['seqgpu:flash', 'seqgpu:split'];
+  for (const bk of [16, 32, 64]) out.push(impl('flash', { BK: bk }));
+  return out;
+}
+
 /** The kernels --sweep knows, by the suite whose cases it times them on. */
 export const SWEEPS: Partial<Record<Suite, () => string[]>> = {
   matmul: matmulSweep,
   softmax: softmaxSweep,
   layerNorm: () => [32, 64, 128, 256].map((wg) => impl(null, { WG: wg })),
+  lstm: recurrentSweep,
+  gru: recurrentSweep,
+  attention: attentionSweep,
 };
 
 export function sweepImpls(kernel: string): string[] {

@@ -101,7 +101,7 @@ describe('bench helpers', () => {
   });
 
   it('every sweep impl parses', () => {
-    for (const k of ['matmul', 'softmax', 'layerNorm']) {
+    for (const k of ['matmul', 'softmax', 'layerNorm', 'lstm', 'gru', 'attention']) {
       for (const impl of sweepImpls(k)) expect(() => engineOptions(impl, k)).not.toThrow();
     }
   });
