@@ -15,48 +15,13 @@ afterAll(() => gpu?.destroy());
 
 // GPU against Runtime.cpu() (float64 sums): f32 matmuls of <= 32 terms, layer norm and GELU on O(1)
 // values stay within 1e-4 + 1e-4·|ref|; exp/tanh in WGSL are not correctly rounded, hence the margin.
-// A case that needs the attention or recurrent kernels runs once a probe of that op (the op alone,
-// random inputs) compiles on the GPU runtime and agrees with the CPU; until then it is skipped with
-// the probe's reason, and the op's own parity cases (test/cases-*.ts) are where its faults show.
 const near = (got: ArrayLike<number>, want: ArrayLike<number>) =>
   Array.from(want).findIndex((w, i) => !(Math.abs(got[i] - w) <= 1e-4 + 1e-4 * Math.abs(w)));
 
 describe('GPU runtime against Runtime.cpu()', () => {
-  const probes: Record<string, () => { g: Graph; feeds: Feeds }> = {
-    attention: () => {
-      const g = new Graph();
-      const q = g.input('q', [2, 2, 5, 4]);
-      g.output('p', g.scaledDotProductAttention(q, g.input('k', [2, 2, 5, 4]), g.input('v', [2, 2, 5, 4]), { isCausal: true }));
-      return { g, feeds: { q: randn(80, 1), k: randn(80, 2), v: randn(80, 3) } };
-    },
-    rnn: () => {
-      const g = new Graph();
-      const lstm = new LSTM(2, 3);
-      randomize(lstm, 9);
-      g.output('p', lstm.forward(g, g.input('x', [3, 2, 2])).output);
-      return { g, feeds: { x: randn(12, 4) } };
-    },
-  };
-  const probed = new Map<string, string>();
-  /** '' when the op runs on the GPU and agrees with the CPU, else why not. */
-  async function gpuProbe(kind: string): Promise<string> {
-    if (!probed.has(kind)) {
-      const { g, feeds } = probes[kind]();
-      let why = '';
-      try {
-        const [got, want] = [await run(gpu, g, feeds), await run(cpu, g, feeds)];
-        const bad = near(got.p, want.p);
-        if (bad >= 0) why = `the ${kind} kernel disagrees with the CPU at [${bad}]: ${got.p[bad]} vs ${want.p[bad]}`;
-      } catch (e) {
-        why = `no ${kind} kernel on the GPU runtime: ${(e as Error).message}`;
-      }
-      probed.set(kind, why);
-    }
-    return probed.get(kind)!;
-  }
-  const cases: { name: string; needs: string[]; build: () => { g: Graph; feeds: Feeds } }[] = [
+  const cases: { name: string; build: () => { g: Graph; feeds: Feeds } }[] = [
     {
-      name: 'Embedding + PositionalEncoding + LayerNorm + Linear + GPT2MLP', needs: [], build: () => {
+      name: 'Embedding + PositionalEncoding + LayerNorm + Linear + GPT2MLP', build: () => {
         const emb = new Embedding(11, 8), pe = new PositionalEncoding(8, 16, true), ln = new LayerNorm(8), lin = new Linear(8, 5);
         const block = new GPT2Block({ vocabSize: 11, nPositions: 16, nEmbd: 8, nLayer: 1, nHead: 2 });
         [emb, ln, lin, block].forEach((m, i) => randomize(m, 50 + i));
@@ -68,7 +33,7 @@ describe('GPU runtime against Runtime.cpu()', () => {
       },
     },
     {
-      name: 'MultiheadAttention with bool masks', needs: ['attention'], build: () => {
+      name: 'MultiheadAttention with bool masks', build: () => {
         const m = new MultiheadAttention(8, 2);
         randomize(m, 60);
         const g = new Graph();
@@ -78,7 +43,7 @@ describe('GPU runtime against Runtime.cpu()', () => {
       },
     },
     {
-      name: 'Transformer (norm_first, gelu) and GPT2LMHeadModel', needs: ['attention'], build: () => {
+      name: 'Transformer (norm_first, gelu) and GPT2LMHeadModel', build: () => {
         const t = new Transformer({ dModel: 8, nhead: 2, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 16, normFirst: true, activation: 'gelu', batchFirst: true });
         const gpt = new GPT2LMHeadModel(cfgSmall);
         randomize(t, 70);
@@ -90,7 +55,7 @@ describe('GPU runtime against Runtime.cpu()', () => {
       },
     },
     {
-      name: 'LSTM (2 layers, bidirectional), GRU, RNN (relu)', needs: ['rnn'], build: () => {
+      name: 'LSTM (2 layers, bidirectional), GRU, RNN (relu)', build: () => {
         const lstm = new LSTM(4, 6, { numLayers: 2, bidirectional: true, batchFirst: true }), gru = new GRU(4, 5), rnn = new RNN(4, 3, { nonlinearity: 'relu' });
         [lstm, gru, rnn].forEach((m, i) => randomize(m, 80 + i));
         const g = new Graph();
@@ -106,14 +71,7 @@ describe('GPU runtime against Runtime.cpu()', () => {
   ];
   const cfgSmall = { vocabSize: 11, nPositions: 8, nEmbd: 8, nLayer: 2, nHead: 2 };
   for (const c of cases) {
-    it(c.name, async (ctx) => {
-      for (const need of c.needs) {
-        const why = await gpuProbe(need);
-        if (why) {
-          console.warn(`skipped '${c.name}': ${why}`);
-          ctx.skip();
-        }
-      }
+    it(c.name, async () => {
       const { g, feeds } = c.build();
       const [got, want] = [await run(gpu, g, feeds), await run(cpu, g, feeds)];
       for (const name of Object.keys(want)) {
