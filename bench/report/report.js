@@ -42,8 +42,10 @@ function barChart({ cats, series, value, color, log, unit, lines = [], height = 
     lo = 10 ** Math.floor(Math.log10(lo));
     hi = 10 ** Math.ceil(Math.log10(hi));
   } else {
+    // A round top: the next multiple of a power of ten's 1, 2 or 5.
     lo = 0;
-    hi *= 1.1;
+    const step = 10 ** Math.floor(Math.log10(hi));
+    hi = [1, 2, 5, 10].map((m) => m * step).find((v) => v >= hi * 1.05) ?? 10 * step;
   }
   const y = (v) => top + height * (1 - (log ? Math.log10(v / lo) / Math.log10(hi / lo) : (v - lo) / (hi - lo)));
   const svg = el('svg:svg', { width, height: top + height + bottom });
