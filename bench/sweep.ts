@@ -3,6 +3,7 @@
 // and timed by the same protocol as any row. Configs the device cannot take (too many threads, too
 // much workgroup memory) come back as error rows naming the limit, so the table shows them.
 import { MATMUL_VARIANTS } from '../src/index';
+import { RNN_VARIANTS } from '../src/kernels/rnn';
 import { SOFTMAX_VARIANTS } from '../src/kernels/softmax';
 import type { Suite } from './cases';
 
@@ -45,7 +46,7 @@ function softmaxSweep(): string[] {
  */
 function recurrentSweep(): string[] {
   const out: string[] = [];
-  for (const v of ['persistent', 'step']) {
+  for (const v of RNN_VARIANTS) {
     for (const units of [16, 32, 64]) for (const kl of [1, 2, 4]) out.push(impl(v, { UNITS: units, KL: kl }));
   }
   return out;
