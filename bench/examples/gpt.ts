@@ -37,7 +37,10 @@ export async function gptExample({ rt, weights, log }: ExampleContext): Promise<
       times.push(performance.now() - t);
     }
     ms += median(times);
-    if (n === lengths[lengths.length - 1]) log(`full recompute at ${n} tokens: ${exe.stats.dispatches} dispatches per token`);
+    if (n === lengths[lengths.length - 1]) {
+      const f = exe.stats;
+      log(`full recompute at ${n} tokens: ${f.dispatches} dispatches per token; intermediates ${f.peakBytes} bytes planned against ${f.naiveBytes} naive (${(f.naiveBytes / f.peakBytes).toFixed(1)}x less)`);
+    }
     exe.destroy();
   }
   const fullRate = (lengths.length * 1000) / ms;
