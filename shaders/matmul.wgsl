@@ -145,12 +145,10 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
                 @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let g = linearGroup(wid, nwg);
   if (g >= p.tilesM * p.tilesN * p.batch) { return; }
-  let tileN = g % p.tilesN;
-  let tileM = (g / p.tilesN) % p.tilesM;
   let z = g / (p.tilesN * p.tilesM);
   let off = batchOffsets(z);
-  let mBase = tileM * TILE_M;
-  let nBase = tileN * TILE_N;
+  let mBase = ((g / p.tilesN) % p.tilesM) * TILE_M;
+  let nBase = (g % p.tilesN) * TILE_N;
   let nt = NT_X * NT_Y;
   var acc: array<vec4<f32>, 4>;
   for (var k0 = 0u; k0 < p.K; k0 += TILE_K) {
@@ -191,12 +189,10 @@ fn matmul_tiled_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
                      @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let g = linearGroup(wid, nwg);
   if (g >= p.tilesM * p.tilesN * p.batch) { return; }
-  let tileN = g % p.tilesN;
-  let tileM = (g / p.tilesN) % p.tilesM;
   let z = g / (p.tilesN * p.tilesM);
   let off = batchOffsets(z);
-  let mBase = tileM * TILE_M;
-  let nBase = tileN * TILE_N;
+  let mBase = ((g / p.tilesN) % p.tilesM) * TILE_M;
+  let nBase = (g % p.tilesN) * TILE_N;
   let nt = NT_X * NT_Y;
   var acc: array<vec4<f32>, 4>;
   for (var k0 = 0u; k0 < p.K; k0 += TILE_K) {

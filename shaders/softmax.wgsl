@@ -28,6 +28,13 @@ const LOWEST = -0x1.fffffep+127f;
 var<workgroup> redMax: array<f32, 256>;
 var<workgroup> redSum: array<f32, 256>;
 
+// One step of the online pass: (max, sum of exp(x - max)) after seeing v; rescales the sum only
+// when the max moves.
+fn online(ms: vec2<f32>, v: f32) -> vec2<f32> {
+  if (v > ms.x) { return vec2<f32>(v, ms.y * exp(ms.x - v) + 1.0); }
+  return vec2<f32>(ms.x, ms.y + exp(v - ms.x));
+}
+
 // Merges two (max, sum of exp(x - max)) pairs; an empty side (sum 0) adds nothing.
 fn merge(m1: f32, s1: f32, m2: f32, s2: f32) -> vec2<f32> {
   let m = max(m1, m2);
@@ -46,19 +53,10 @@ fn softmax_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   let i = row % p.inner;
   let base = o * p.len * p.inner + i;
 
-  var m = LOWEST;
-  var s = 0.0;
-  for (var j = lid; j < p.len; j += WG) {
-    let v = x[base + j * p.inner];
-    if (v > m) {
-      s = s * exp(m - v) + 1.0;
-      m = v;
-    } else {
-      s += exp(v - m);
-    }
-  }
-  redMax[lid] = m;
-  redSum[lid] = s;
+  var ms = vec2<f32>(LOWEST, 0.0);
+  for (var j = lid; j < p.len; j += WG) { ms = online(ms, x[base + j * p.inner]); }
+  redMax[lid] = ms.x;
+  redSum[lid] = ms.y;
   workgroupBarrier();
   for (var step = WG / 2u; step > 0u; step /= 2u) {
     if (lid < step) {
@@ -82,18 +80,10 @@ fn softmax_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let row = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
   if (row >= p.rows) { return; }
   let base = (row / p.inner) * p.len * p.inner + row % p.inner;
-  var m = LOWEST;
-  var s = 0.0;
-  for (var j = 0u; j < p.len; j++) {
-    let v = x[base + j * p.inner];
-    if (v > m) {
-      s = s * exp(m - v) + 1.0;
-      m = v;
-    } else {
-      s += exp(v - m);
-    }
-  }
-  let inv = 1.0 / s;
+  var ms = vec2<f32>(LOWEST, 0.0);
+  for (var j = 0u; j < p.len; j++) { ms = online(ms, x[base + j * p.inner]); }
+  let m = ms.x;
+  let inv = 1.0 / ms.y;
   for (var j = 0u; j < p.len; j++) {
     let k = base + j * p.inner;
     y[k] = exp(x[k] - m) * inv;

@@ -144,6 +144,14 @@ export class LowerCtx {
 
 export const contiguous = (slot: number, shape: number[]): Val => ({ slot, shape, strides: contiguousStrides(shape) });
 
+type Lowering = (ctx: LowerCtx, n: GraphNode) => Val;
+
+/** Op families whose lowering lives in lower-*.ts. */
+const LOWER = {
+  gelu: lowerGelu, layerNorm: lowerLayerNorm, embedding: lowerEmbedding, attention: lowerAttention,
+  state: lowerState, assign: lowerAssign, slice: lowerSlice, concat: lowerConcat, gather: lowerGather,
+} as const;
+
 export function planGraph(graph: Graph, limits: PlanLimits, overrides?: KernelOverrides): Plan {
   const ctx = new LowerCtx(graph, limits, overrides);
   const outputIds = new Set(graph.outputs.values());
@@ -224,18 +232,6 @@ export function planGraph(graph: Graph, limits: PlanLimits, overrides?: KernelOv
         val = { slot: x.slot, shape, strides };
         break;
       }
-      case 'gelu':
-        val = lowerGelu(ctx, n as GraphNode<typeof node>);
-        break;
-      case 'layerNorm':
-        val = lowerLayerNorm(ctx, n as GraphNode<typeof node>);
-        break;
-      case 'embedding':
-        val = lowerEmbedding(ctx, n as GraphNode<typeof node>);
-        break;
-      case 'attention':
-        val = lowerAttention(ctx, n as GraphNode<typeof node>);
-        break;
       case 'rnn': {
         const outs = lowerRnn(ctx, n as GraphNode<typeof node>);
         ctx.tuples.set(n.id, outs);
@@ -245,21 +241,8 @@ export function planGraph(graph: Graph, limits: PlanLimits, overrides?: KernelOv
       case 'select':
         val = ctx.tuples.get(n.inputs[0])![node.index];
         break;
-      case 'state':
-        val = lowerState(ctx, n as GraphNode<typeof node>);
-        break;
-      case 'assign':
-        val = lowerAssign(ctx, n as GraphNode<typeof node>);
-        break;
-      case 'slice':
-        val = lowerSlice(ctx, n as GraphNode<typeof node>);
-        break;
-      case 'concat':
-        val = lowerConcat(ctx, n as GraphNode<typeof node>);
-        break;
-      case 'gather':
-        val = lowerGather(ctx, n as GraphNode<typeof node>);
-        break;
+      default:
+        val = (LOWER[node.op] as Lowering)(ctx, n);
     }
     ctx.vals[n.id] = val;
   }

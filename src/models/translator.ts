@@ -10,7 +10,7 @@ import { Graph, type Tensor } from '../graph/graph';
 import { ignoreMaskToAdditive } from '../nn/attention';
 import { Embedding, Linear } from '../nn/layers';
 import { Module, constantOf } from '../nn/module';
-import { PositionalEncoding, Transformer, type TransformerDecoderLayer } from '../nn/transformer';
+import { PositionalEncoding, Transformer } from '../nn/transformer';
 import type { Runtime } from '../runtime/runtime';
 import { argmax } from './sampling';
 
@@ -120,38 +120,18 @@ export class Seq2SeqTransformer extends Module {
     const pe = g.embedding(pos, constantOf(g, this.positionalEncoding.table, [this.positionalEncoding.maxLen, E]));
     let x = g.add(emb, g.reshape(pe, [1, 1, E])); // [B, 1, E]
     this.transformer.decoder.layers.items.forEach((layer, l) => {
-      x = decoderLayerStep(g, layer, x, {
-        self: (q, k, v) => layer.selfAttn.attendHeads(g, q, g.assign(st.layers[l].selfK, k, { dim: 2, offset: pos }),
-          g.assign(st.layers[l].selfV, v, { dim: 2, offset: pos }), { attnMask: selfMask }),
-        cross: (q) => layer.multiheadAttn.attendHeads(g, q, st.layers[l].crossK, st.layers[l].crossV, { attnMask: st.srcMask }),
-      });
+      const { selfAttn, multiheadAttn } = layer;
+      // x is [B, 1, E]: the new position's keys and values go into the cache, its query attends to it.
+      x = layer.forwardWith(g, x, (h) => selfAttn.attendHeads(g, selfAttn.heads(g, h, 'q'),
+        g.assign(st.layers[l].selfK, selfAttn.heads(g, h, 'k'), { dim: 2, offset: pos }),
+        g.assign(st.layers[l].selfV, selfAttn.heads(g, h, 'v'), { dim: 2, offset: pos }), { attnMask: selfMask }),
+      (h) => multiheadAttn.attendHeads(g, multiheadAttn.heads(g, h, 'q'), st.layers[l].crossK, st.layers[l].crossV, { attnMask: st.srcMask }));
     });
     const norm = this.transformer.decoder.norm;
     if (norm) x = norm.forward(g, x);
     g.output('logits', g.reshape(this.generator.forward(g, x), [B, this.config.tgtVocab]));
     return g;
   }
-}
-
-/** A decoder layer for one position, batch first [B, 1, E], with attention supplied by the caller. */
-function decoderLayerStep(
-  g: Graph, layer: TransformerDecoderLayer, x: Tensor,
-  attn: { self: (q: Tensor, k: Tensor, v: Tensor) => Tensor; cross: (q: Tensor) => Tensor },
-): Tensor {
-  const sa = (h: Tensor) => attn.self(layer.selfAttn.heads(g, h, 'q'), layer.selfAttn.heads(g, h, 'k'), layer.selfAttn.heads(g, h, 'v'));
-  const ca = (h: Tensor) => attn.cross(layer.multiheadAttn.heads(g, h, 'q'));
-  const ff = (h: Tensor) => {
-    const a = layer.linear1.forward(g, h);
-    return layer.linear2.forward(g, layer.activation === 'relu' ? g.relu(a) : g.gelu(a));
-  };
-  if (layer.normFirst) {
-    x = g.add(x, sa(layer.norm1.forward(g, x)));
-    x = g.add(x, ca(layer.norm2.forward(g, x)));
-    return g.add(x, ff(layer.norm3.forward(g, x)));
-  }
-  x = layer.norm1.forward(g, g.add(x, sa(x)));
-  x = layer.norm2.forward(g, g.add(x, ca(x)));
-  return layer.norm3.forward(g, g.add(x, ff(x)));
 }
 
 export interface TranslateResult {

@@ -113,8 +113,15 @@ export class TransformerDecoderLayer extends LayerBase {
   forward(g: Graph, tgt: Tensor, memory: Tensor, m: DecoderMasks = {}): Tensor {
     const self: AttentionMasks = { attnMask: m.tgtMask, keyPaddingMask: m.tgtKeyPaddingMask, isCausal: m.tgtIsCausal && !m.tgtMask };
     const cross: AttentionMasks = { attnMask: m.memoryMask, keyPaddingMask: m.memoryKeyPaddingMask };
-    const sa = (x: Tensor) => this.selfAttn.forward(g, x, x, x, self);
-    const ca = (x: Tensor) => this.multiheadAttn.forward(g, x, memory, memory, cross);
+    return this.forwardWith(g, tgt, (x) => this.selfAttn.forward(g, x, x, x, self), (x) => this.multiheadAttn.forward(g, x, memory, memory, cross));
+  }
+
+  /**
+   * The layer's residual and norm structure around attention blocks the caller supplies: `sa` and
+   * `ca` map the (normed) input to the self- and cross-attention outputs. Cached decoding passes
+   * attention over its KV caches here.
+   */
+  forwardWith(g: Graph, tgt: Tensor, sa: (x: Tensor) => Tensor, ca: (x: Tensor) => Tensor): Tensor {
     const ff = (x: Tensor) => this.feedForward(g, this.linear1, this.linear2, x);
     let x = tgt;
     if (this.normFirst) {
