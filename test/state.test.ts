@@ -51,6 +51,16 @@ describe.each(['gpu', 'cpu'])('state (%s)', (which) => {
     expect(Array.from(await exe.readState('cache'))).toEqual(new Array(15).fill(0));
     exe.destroy();
   });
+  it('a bad id later in the graph leaves an earlier assign undone', async () => {
+    const g = new Graph();
+    const s = g.state('s', [2, 2]);
+    g.assign(s, g.input('v', [1, 2]), { dim: 0, offset: 0 });
+    g.output('e', g.embedding(g.input('ids', [1], 'i32'), g.input('w', [3, 2])));
+    const exe = await rt().compile(g);
+    await expect(exe.run({ v: new Float32Array([1, 2]), ids: new Int32Array([3]), w: new Float32Array(6) })).rejects.toThrow(InputError);
+    expect(Array.from(await exe.readState('s'))).toEqual([0, 0, 0, 0]);
+    exe.destroy();
+  });
   it('two executables share a state by name', async () => {
     const a = await rt().compile(stepGraph());
     const g = new Graph();

@@ -1,7 +1,7 @@
 // Runs a Graph on the CPU with the reference ops: the engine's definition of the right answer.
 import { liveNodes, type Graph, type GraphNode } from '../graph/graph';
 import { InputError, ShapeError, fmtShape } from '../errors';
-import { checkFeeds, checkOutputName, type ExecStats, type Executable, type Feeds } from '../graph/executable';
+import { checkFeeds, checkOutputName, type ExecStats, type Executable, type Feed, type Feeds } from '../graph/executable';
 import * as ref from './ops';
 import * as seq from './seq';
 import * as data from './data';
@@ -48,9 +48,10 @@ export class CpuExecutable implements Executable {
 
   async run(feeds: Feeds): Promise<Record<string, Float32Array>> {
     checkFeeds(this.graph, feeds);
+    const needed = liveNodes(this.graph);
+    checkFedIndices(this.graph, feeds, needed);
     const values: ref.Value[] = [];
     const tuples = new Map<number, ref.Value[]>();
-    const needed = liveNodes(this.graph);
     for (const n of this.graph.nodes) {
       if (!needed[n.id]) continue;
       const r = evalNode(n, values, tuples, feeds, this.states);
@@ -65,6 +66,29 @@ export class CpuExecutable implements Executable {
   }
 
   destroy(): void {}
+}
+
+/**
+ * Range-checks every fed index (embedding ids, gather indices, assign offsets) before anything runs,
+ * as the GPU executor does, so a bad feed leaves the states untouched.
+ */
+function checkFedIndices(graph: Graph, feeds: Feeds, live: boolean[]): void {
+  const fed = (id: number): Feed | undefined => {
+    let n = graph.nodes[id];
+    while (n.node.op === 'reshape' || n.node.op === 'transpose') n = graph.nodes[n.inputs[0]];
+    return n.node.op === 'input' ? feeds[n.node.name] : undefined;
+  };
+  for (const n of graph.nodes) {
+    if (!live[n.id]) continue;
+    const shapeOf = (i: number) => graph.nodes[n.inputs[i]].shape;
+    const check = (op: string, what: string, i: number, max: number) => {
+      const v = fed(n.inputs[i]);
+      if (v) data.checkRange(op, what, v, shapeOf(i), 0, max);
+    };
+    if (n.node.op === 'embedding') check('embedding', 'ids', 0, shapeOf(1)[0] - 1);
+    else if (n.node.op === 'gather') check('gather', 'index', 1, shapeOf(0)[n.node.dim] - 1);
+    else if (n.node.op === 'assign' && n.node.dynamic) check('assign', 'offset', 2, shapeOf(0)[n.node.dim] - shapeOf(1)[n.node.dim]);
+  }
 }
 
 function evalNode(
