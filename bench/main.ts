@@ -23,7 +23,8 @@ const USAGE = `usage: npm run bench -- [options]
   --sweep KERNEL            time every tuning variant of KERNEL (${Object.keys(SWEEPS).join(', ')}) on its
                             cases, each parity-checked first; the fastest is marked *
   --no-peers                seqgpu and the CPU reference only
-  --budget SECONDS          wall-time budget per (case, impl), at least 3 runs (default 2; --quick 0.25)
+  --budget SECONDS          wall-time budget per (case, impl), at least 3 runs; a case's impls are timed
+                            in turns within their budgets together (default 2; --quick 0.25)
   --cpu-max SECONDS         cpu-reference gets fewer than 3 runs when 3 would pass this (default 2 x budget)
   --list                    print the selected runs and exit`;
 
@@ -111,7 +112,7 @@ function selectRuns(args: Args): { runs: Run[]; notes: string[] } {
 interface Target {
   info: RuntimeInfo;
   roofline(): Promise<RooflineResult>;
-  run(name: string, impl: string, opts: TimingOptions): Promise<BenchResult>;
+  runCase(name: string, impls: string[], opts: TimingOptions): Promise<BenchResult[]>;
   peers(): Promise<BenchReport['peers']>;
   close(): Promise<void>;
 }
@@ -125,7 +126,7 @@ async function nodeTarget(): Promise<Target> {
   return {
     info: rt.info,
     roofline: () => measureRoofline(rt.device!),
-    run: (name, impl, opts) => runner.run(name, impl, opts),
+    runCase: (name, impls, opts) => runner.runCase(name, impls, opts),
     peers: async () => [],
     close: async () => rt.destroy(),
   };
@@ -150,12 +151,12 @@ async function chromiumTarget(ortRuns: [string, string][]): Promise<Target> {
       const summary = [...new Set(Object.values(placements))].join('; ');
       console.log(`ORT placement (verbose log, ${ortRuns.length} models): ${summary}`);
     }
-    const page = await openPage(browser, url, '/bench/page.html', '__benchRun');
+    const page = await openPage(browser, url, '/bench/page.html', '__benchRunCase');
     const info = await page.evaluate((p) => window.__benchInit(p), placements);
     return {
       info,
       roofline: () => page.evaluate(() => window.__benchRoofline()),
-      run: (name, impl, opts) => page.evaluate((n, i, o) => window.__benchRun(n, i, o), name, impl, opts),
+      runCase: (name, impls, opts) => page.evaluate((n, i, o) => window.__benchRunCase(n, i, o), name, impls, opts),
       peers: () => page.evaluate(() => window.__benchPeers()),
       close,
     };
@@ -199,10 +200,14 @@ export async function main(argv: string[]): Promise<number> {
     const roof = await target.roofline();
     console.log(rooflineLine(roof));
     const opts: TimingOptions = { budgetMs: budgetS * 1000, roofline: roof.roofline, cpuMaxMs: (args.cpuMax ?? 2 * budgetS) * 1000 };
-    for (const [i, { c, impl }] of runs.entries()) {
-      const r = await target.run(c.name, impl, opts);
-      rows.push(r.row);
-      console.log(progressLine(r, i + 1, runs.length));
+    // One call per case: its impls are checked, then timed in turns (bench/suite.ts).
+    const byCase = new Map<string, string[]>();
+    for (const { c, impl } of runs) byCase.set(c.name, [...(byCase.get(c.name) ?? []), impl]);
+    for (const [name, impls] of byCase) {
+      for (const r of await target.runCase(name, impls, opts)) {
+        rows.push(r.row);
+        console.log(progressLine(r, rows.length, runs.length));
+      }
     }
     const end = await target.roofline();
     console.log(`end of run: ${rooflineLine(end)}`);

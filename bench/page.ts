@@ -1,5 +1,5 @@
 // The benchmark page: puppeteer calls window.__benchInit(placements) once, __benchRoofline() once,
-// then __benchRun(name, impl, opts) per row, and gets JSON back from each. The work is
+// then __benchRunCase(name, impls, opts) per case, and gets JSON back from each. The work is
 // bench/suite.ts and bench/roofline.ts (the same code the Node runner calls) and the peers in
 // bench/peers/. __benchProbe(runs) is for a page of its own: it asks ORT where it places the nodes
 // of each case, with verbose logging that would slow a timed page.
@@ -15,7 +15,7 @@ declare global {
   interface Window {
     __benchInit: (placements: Record<string, string>) => Promise<RuntimeInfo>;
     __benchRoofline: () => Promise<RooflineResult>;
-    __benchRun: (name: string, impl: string, opts: TimingOptions) => Promise<BenchResult>;
+    __benchRunCase: (name: string, impls: string[], opts: TimingOptions) => Promise<BenchResult[]>;
     __benchPeers: () => Promise<(PeerInfo | { impl: string; error: string })[]>;
     __benchProbe: (runs: [name: string, impl: string][]) => Promise<Record<string, string>>;
   }
@@ -45,9 +45,9 @@ window.__benchInit = async (placements) => {
 
 window.__benchRoofline = () => measureRoofline(runtime().device!);
 
-window.__benchRun = (name, impl, opts) => {
+window.__benchRunCase = (name, impls, opts) => {
   runtime();
-  return runner!.run(name, impl, opts);
+  return runner!.runCase(name, impls, opts);
 };
 
 window.__benchPeers = () =>

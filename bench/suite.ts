@@ -1,10 +1,11 @@
 // How one (case, impl) pair is checked and timed. One module for both places it runs, the Chromium
 // bench page and the Node runner, so the protocol cannot drift between them or between impls:
 // the CPU reference runs once per case; each impl's output is checked against it before any timing
-// (a wrong result is reported as wrong and never timed); then one warm-up run, then runs until the
-// time budget (at least 3): wall time per run with inputs written and outputs read back. seqgpu also
-// gets GPU time from a second executable compiled with timestamps; the peers, which expose none,
-// get wall time less the measured round trip.
+// (a wrong result is reported as wrong and never timed); then one warm-up run; then the impls that
+// passed are timed in turns within the case's budget (timeInTurns, at least 3 runs each): wall time
+// per run with inputs written and outputs read back. seqgpu also gets GPU time from a second
+// executable compiled with timestamps; the peers, which expose none, get wall time less the
+// measured round trip.
 import { Runtime, type CompileOptions, type Executable, type Feeds, type Graph } from '../src/index';
 import { isPeer, type BenchCase, type Tolerance } from './cases';
 import { PeerSkip, type CaseData, type Peer } from './peers/peer';
@@ -117,6 +118,38 @@ export function engineOptions(impl: string, suite: string): CompileOptions {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
+/** An impl of a case, checked and warmed up, ready to be timed beside the others. */
+interface Contender {
+  impl: string;
+  run: () => Promise<unknown>;
+  /** The row from the wall times (and, for seqgpu, a timestamped phase of its own). */
+  finish: (wall: number[]) => Promise<BenchResult>;
+  dispose: () => void;
+}
+
+/**
+ * Times the contenders in turns: `rounds` rounds, in each of which every contender runs for
+ * budgetMs / rounds (at least once), starting with a different one each round. On a machine whose
+ * load changes (a shared CPU under a software adapter), every impl of a case is sampled over the
+ * same stretch of time, so their ratio is not one impl's quiet minute against another's busy one.
+ */
+export async function timeInTurns(runs: (() => Promise<unknown>)[], budgetMs: number, rounds = 3, maxRuns = 2000): Promise<number[][]> {
+  const walls = runs.map((): number[] => []);
+  const slice = budgetMs / rounds;
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < runs.length; k++) {
+      const i = (k + r) % runs.length;
+      const start = performance.now();
+      do {
+        const t0 = performance.now();
+        await runs[i]();
+        walls[i].push(performance.now() - t0);
+      } while (performance.now() - start < slice && walls[i].length < maxRuns);
+    }
+  }
+  return walls;
+}
+
 /** Holds one runtime, the peers of this page, and the CPU reference of the case last asked for. */
 export class BenchRunner {
   private ref?: { name: string; feeds: Feeds; consts: Record<string, Float32Array>; want: Record<string, Float32Array>; ms: number };
@@ -127,7 +160,11 @@ export class BenchRunner {
     private readonly peers: Record<string, Peer> = {},
   ) {}
 
-  async run(name: string, impl: string, opts: TimingOptions): Promise<BenchResult> {
+  /**
+   * Checks every impl of a case against the reference, then times those that passed in turns
+   * (timeInTurns); the CPU reference is timed on its own afterwards. One result per impl, in order.
+   */
+  async runCase(name: string, impls: string[], opts: TimingOptions): Promise<BenchResult[]> {
     const c = this.cases.get(name);
     if (!c) throw new Error(`bench: no case '${name}'`);
     const { graph, feeds, consts } = c.build();
@@ -138,24 +175,50 @@ export class BenchRunner {
       this.ref = { name, feeds, consts, want, ms: performance.now() - t0 };
       cpu.destroy();
     }
-    const base = { suite: c.suite, name: c.name, shape: c.shape, impl };
-    try {
-      if (impl === 'cpu-reference') return await this.runCpu_(c, graph, opts);
-      if (isPeer(impl)) return await this.runPeer_(c, impl, opts);
-      return await this.runEngine_(c, impl, graph, opts);
-    } catch (e) {
+    const results = new Map<string, BenchResult>();
+    const failed = (impl: string, e: unknown) => {
       const status = e instanceof ParityError ? 'wrong' : e instanceof PeerSkip ? 'skipped' : 'error';
-      const maxAbsErr = e instanceof ParityError ? e.maxAbsErr : null;
-      return { row: emptyRow(base, status, message(e), maxAbsErr), detail: '' };
+      const base = { suite: c.suite, name: c.name, shape: c.shape, impl };
+      results.set(impl, { row: emptyRow(base, status, message(e), e instanceof ParityError ? e.maxAbsErr : null), detail: '' });
+    };
+    const contenders: Contender[] = [];
+    try {
+      for (const impl of impls) {
+        if (impl === 'cpu-reference') continue;
+        try {
+          contenders.push(isPeer(impl) ? await this.preparePeer_(c, impl, opts) : await this.prepareEngine_(c, impl, graph, opts));
+        } catch (e) {
+          failed(impl, e);
+        }
+      }
+      const walls = await timeInTurns(contenders.map((k) => k.run), opts.budgetMs * contenders.length);
+      for (const [i, k] of contenders.entries()) {
+        try {
+          results.set(k.impl, await k.finish(walls[i]));
+        } catch (e) {
+          failed(k.impl, e);
+        }
+      }
+    } finally {
+      for (const k of contenders) k.dispose();
     }
+    if (impls.includes('cpu-reference')) {
+      try {
+        results.set('cpu-reference', await this.runCpu_(c, graph, opts));
+      } catch (e) {
+        failed('cpu-reference', e);
+      }
+    }
+    return impls.map((i) => results.get(i)!);
   }
 
-  private async runEngine_(c: BenchCase, impl: string, graph: Graph, opts: TimingOptions): Promise<BenchResult> {
+  private async prepareEngine_(c: BenchCase, impl: string, graph: Graph, opts: TimingOptions): Promise<Contender> {
     const { feeds, want } = this.ref!;
     const device = this.rt.device;
     if (!device) throw new Error(`bench: ${impl} needs a GPU runtime, got ${this.rt.info.backend}`);
     const options = engineOptions(impl, c.suite);
     const exes: Executable[] = [];
+    const dispose = () => exes.forEach((e) => e.destroy());
     try {
       const exe = await this.rt.compile(graph, options);
       exes.push(exe);
@@ -165,39 +228,45 @@ export class BenchRunner {
       const maxAbsErr = checkOutputs(what, await exe.run(feeds), want, c.tol);
       if (timed) checkOutputs(`${what} (timestamps)`, await timed.run(feeds), want, c.tol);
       await exe.run(feeds); // warm-up beyond the checked run
-      const wall = await timeRuns(() => exe.run(feeds), opts.budgetMs, 3);
-      // GPU time and the host's share come from the same runs of the timestamped executable.
-      const gpu: number[] = [], host: number[] = [];
-      if (timed) {
-        await timeRuns(async () => {
-          const t0 = performance.now();
-          await timed.run(feeds);
-          const ms = performance.now() - t0;
-          if (timed.stats.gpuMs !== null) {
-            gpu.push(timed.stats.gpuMs);
-            host.push(Math.max(ms - timed.stats.gpuMs, 0));
-          }
-        }, opts.budgetMs / 2, 3);
-      }
-      const gpuTimed = gpu.length > 0 && gpu.every((x) => x > 0);
-      const steps = 'steps' in exe ? (exe as { steps: string[] }).steps : [];
-      const row = timedRow(c, impl, wall, opts.roofline, gpuTimed ? median(gpu) : null);
-      row.maxAbsErr = maxAbsErr;
-      row.dispatches = exe.stats.dispatches;
-      row.submits = exe.stats.submits;
-      row.note = steps.join('; ');
-      if (gpuTimed) {
-        row.gpuMs = median(gpu);
-        row.hostMs = median(host);
-      }
-      if (c.spec.op === 'model') row.note = `${modelSplit(c.spec, row)}; ${row.note}`;
-      return { row, detail: gpuTimed ? `gpu ${row.gpuMs!.toFixed(3)} ms + host ${row.hostMs!.toFixed(3)} ms (medians of ${gpu.length} timestamped runs)` : 'no timestamps: wall less the round trip' };
-    } finally {
-      for (const e of exes) e.destroy();
+      const finish = async (wall: number[]): Promise<BenchResult> => {
+        // GPU time and the host's share come from the same runs of the timestamped executable.
+        const gpu: number[] = [], host: number[] = [];
+        if (timed) {
+          await timeRuns(async () => {
+            const t0 = performance.now();
+            await timed.run(feeds);
+            const ms = performance.now() - t0;
+            if (timed.stats.gpuMs !== null) {
+              gpu.push(timed.stats.gpuMs);
+              host.push(Math.max(ms - timed.stats.gpuMs, 0));
+            }
+          }, opts.budgetMs / 2, 3);
+        }
+        const gpuTimed = gpu.length > 0 && gpu.every((x) => x > 0);
+        const steps = 'steps' in exe ? (exe as { steps: string[] }).steps : [];
+        const row = timedRow(c, impl, wall, opts.roofline, gpuTimed ? median(gpu) : null);
+        row.maxAbsErr = maxAbsErr;
+        row.dispatches = exe.stats.dispatches;
+        row.submits = exe.stats.submits;
+        row.note = steps.join('; ');
+        if (gpuTimed) {
+          row.gpuMs = median(gpu);
+          row.hostMs = median(host);
+        }
+        if (c.spec.op === 'model') row.note = `${modelSplit(c.spec, row)}; ${row.note}`;
+        const detail = gpuTimed
+          ? `gpu ${row.gpuMs!.toFixed(3)} ms + host ${row.hostMs!.toFixed(3)} ms (medians of ${gpu.length} timestamped runs)`
+          : 'no timestamps: wall less the round trip';
+        return { row, detail };
+      };
+      return { impl, run: () => exe.run(feeds), finish, dispose };
+    } catch (e) {
+      dispose();
+      throw e;
     }
   }
 
-  private async runPeer_(c: BenchCase, impl: string, opts: TimingOptions): Promise<BenchResult> {
+  private async preparePeer_(c: BenchCase, impl: string, opts: TimingOptions): Promise<Contender> {
     const peer = this.peers[impl];
     if (!peer) throw new PeerSkip(`${impl} runs only in the Chromium page (a browser engine); not in this runtime`);
     const { feeds, consts, want } = this.ref!;
@@ -205,14 +274,17 @@ export class BenchRunner {
     try {
       const maxAbsErr = checkOutputs(`${c.name} ${impl}`, job.outputs(await job.run()), want, c.tol);
       await job.run();
-      const wall = await timeRuns(() => job.run(), opts.budgetMs, 3);
-      const row = timedRow(c, impl, wall, opts.roofline, null);
-      row.maxAbsErr = maxAbsErr;
-      row.dispatches = job.dispatches;
-      row.note = job.note;
-      return { row, detail: 'no GPU timestamps from a peer: wall less the round trip' };
-    } finally {
+      const finish = async (wall: number[]): Promise<BenchResult> => {
+        const row = timedRow(c, impl, wall, opts.roofline, null);
+        row.maxAbsErr = maxAbsErr;
+        row.dispatches = job.dispatches;
+        row.note = job.note;
+        return { row, detail: 'no GPU timestamps from a peer: wall less the round trip' };
+      };
+      return { impl, run: () => job.run(), finish, dispose: () => job.dispose() };
+    } catch (e) {
       job.dispose();
+      throw e;
     }
   }
 

@@ -10,7 +10,7 @@ import { encodeModel } from '../bench/peers/onnx';
 import { ortComposedAttention, ortModel } from '../bench/peers/ort';
 import { permuteGates, swap12, transpose2d } from '../bench/peers/peer';
 import { speedup } from '../bench/report';
-import { checkOutputs, engineOptions, ParityError, type BenchRow } from '../bench/suite';
+import { checkOutputs, engineOptions, ParityError, timeInTurns, type BenchRow } from '../bench/suite';
 import { sweepImpls } from '../bench/sweep';
 
 let ortP: Promise<typeof ORT> | undefined;
@@ -98,6 +98,14 @@ describe('bench helpers', () => {
     expect(engineOptions('seqgpu/WG=64', 'layerNorm')).toEqual({ constants: { layernorm: { WG: 64 } } });
     expect(() => engineOptions('tfjs-webgpu', 'matmul')).toThrow(/not an engine impl/);
     expect(() => engineOptions('seqgpu/WG=x', 'softmax')).toThrow(/bad constant/);
+  });
+
+  it('timeInTurns runs each impl at least once per round, starting each round with another', async () => {
+    const order: number[] = [];
+    const runs = [0, 1, 2].map((i) => async () => void order.push(i));
+    const walls = await timeInTurns(runs, 0, 3);
+    expect(walls.map((w) => w.length)).toEqual([3, 3, 3]);
+    expect(order).toEqual([0, 1, 2, 1, 2, 0, 2, 0, 1]);
   });
 
   it('every sweep impl parses', () => {
