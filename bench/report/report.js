@@ -139,6 +139,23 @@ function draw(report, source) {
     },
   }), legend(peerNames, color));
 
+  const targets = Object.entries(report.targets ?? {});
+  if (targets.length) {
+    out.append(el('h2', {}, 'Targets'));
+    const list = el('ul');
+    for (const [name, text] of targets) {
+      const s = engine(name);
+      const parts = PEERS.map(([p, label]) => {
+        const r = rows.find((x) => x.name === name && x.impl === p);
+        if (!r) return null;
+        return r.status === 'ok' && s ? `${fmt(r.medianMs / s.medianMs)}x ${label}` : `${label} ${r.status}`;
+      }).filter(Boolean);
+      const roofText = s && s.pctRoof !== null ? `, ${fmt(s.pctRoof)}% of roofline` : '';
+      list.append(el('li', {}, `${text}: ${s ? `seqgpu ${fmt(s.medianMs)} ms${roofText}; ${parts.join(', ')}` : 'seqgpu not timed'}`));
+    }
+    out.append(list);
+  }
+
   out.append(el('h2', {}, 'Rows'));
   const table = el('table');
   const head = ['suite', 'name', 'shape', 'impl', 'status', 'median ms', 'min', 'max', 'runs', 'GFLOP/s', 'GB/s', '%roof', 'max|err|', 'timing', 'note'];
