@@ -191,7 +191,7 @@ export class BenchRunner {
           failed(impl, e);
         }
       }
-      const walls = await timeInTurns(contenders.map((k) => k.run), opts.budgetMs * contenders.length);
+      const walls = await timeInTurns(contenders.map((k) => k.run), opts.budgetMs);
       for (const [i, k] of contenders.entries()) {
         try {
           results.set(k.impl, await k.finish(walls[i]));
