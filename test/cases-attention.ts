@@ -1,4 +1,209 @@
-// Parity cases for the attention kernels (filled in by the attention work).
-import type { ParityCase } from './parity';
+// Parity cases for scaledDotProductAttention (shaders/attention.wgsl): sequence lengths 1, 7, 65, 300;
+// head dims 8, 64, 80, 256 (D and Dv apart too); causal with Tq < Tk and Tq > Tk; bool and float masks
+// broadcast over batch and heads; long hidden key prefixes; fully masked rows (zeros, by choice); large
+// logits; transposed views; both variants and several tile configs forced on awkward shapes.
+import { Graph, type CompileOptions } from '../src/index';
+import { numel } from '../src/graph/shapes';
+import { randn, rng, type ParityCase, type Tolerance } from './parity';
 
-export const attentionCases: ParityCase[] = [];
+// Error model. A score s = scale * q.k sums D products in f32, so its error is about u * S, where
+// S = scale * sum |q_d k_d| <= scale * D * |q|max * |k|max (worst case D * u * S, random signs sqrt(D)).
+// The weights exp(s - max) then carry a relative error of |δs| plus exp's own 3 + 2|x| ulp (|x| up to
+// 2 S); the output is a convex combination of v rows (|v| <= 1), so its absolute error is at most
+// about 2 |δs| + Tk * u. atol = 1e-5 + 4e-7 * S covers the worst case of D <= 256 products with
+// random signs (sqrt(256) * 6e-8 * S = 1e-6 S) at a third of it, and stays far below the O(1) error
+// of a wrong index, a lost rescale or a misplaced mask.
+function attnTol(D: number, scale: number, qMag: number, kMag: number, note = ''): Tolerance {
+  const S = scale * D * qMag * kMag;
+  return {
+    atol: 1e-5 + 4e-7 * S, rtol: 1e-4,
+    why: `f32 scores of D = ${D} products (bound S = ${S.toFixed(1)}), exp of up to 2S, convex mix of |v| <= 1${note}`,
+  };
+}
+
+type MaskGen = (shape: number[], seed: number) => Uint8Array | Float32Array;
+
+interface AttnSpec {
+  /** Batch dims of q (and of k, v unless kvBatch is given), e.g. [B, H]. */
+  batch: number[];
+  Tq: number;
+  Tk: number;
+  D: number;
+  Dv?: number;
+  /** k and v batch dims when they broadcast (e.g. [B, 1] for one shared head). */
+  kvBatch?: number[];
+  causal?: boolean;
+  mask?: { kind: 'bool' | 'float'; shape: number[]; gen: MaskGen };
+  /** Magnitude of q and k values (v stays in [-1, 1]). */
+  qk?: number;
+  scale?: number;
+  /** Store q, k, v as [B, T, H, D] and view them as [B, H, T, D] (needs a 2-dim batch). */
+  bthd?: boolean;
+  /** Store k as [..., D, Tk] and view it transposed. */
+  kT?: boolean;
+  dispatches?: number;
+}
+
+let seed = 9000;
+
+function attnCase(id: string, spec: AttnSpec, options?: CompileOptions): ParityCase {
+  const Dv = spec.Dv ?? spec.D;
+  const qk = spec.qk ?? 1;
+  const scale = spec.scale ?? 1 / Math.sqrt(spec.D);
+  const s0 = (seed += 10);
+  return {
+    id: `attention ${id}`, kernel: 'attention', options, dispatches: spec.dispatches,
+    tol: attnTol(spec.D, scale, qk, qk),
+    build: () => {
+      const g = new Graph();
+      const feeds: Record<string, Float32Array | Uint8Array> = {};
+      const operand = (name: string, batch: number[], T: number, Dh: number, mag: number, transposeLast = false) => {
+        let stored = [...batch, T, Dh];
+        if (spec.bthd) stored = [batch[0], T, batch[1], Dh];
+        else if (transposeLast) stored = [...batch, Dh, T];
+        feeds[name] = randn(numel(stored), s0 + Object.keys(feeds).length, mag);
+        const t = g.input(name, stored);
+        if (spec.bthd) return g.transpose(t, 1, 2);
+        return transposeLast ? g.transpose(t, -1, -2) : t;
+      };
+      const kvb = spec.kvBatch ?? spec.batch;
+      const q = operand('q', spec.batch, spec.Tq, spec.D, qk);
+      const k = operand('k', kvb, spec.Tk, spec.D, qk, spec.kT);
+      const v = operand('v', kvb, spec.Tk, Dv, 1);
+      let attnMask;
+      if (spec.mask) {
+        attnMask = g.input('mask', spec.mask.shape, spec.mask.kind === 'bool' ? 'bool' : 'f32');
+        feeds.mask = spec.mask.gen(spec.mask.shape, s0 + 7);
+      }
+      g.output('y', g.scaledDotProductAttention(q, k, v, { attnMask, isCausal: spec.causal, scale: spec.scale }));
+      return { graph: g, feeds };
+    },
+  };
+}
+
+// Mask generators; the last dim is the keys, the one before it (when present) the queries.
+const lastDims = (shape: number[]) => ({ tk: shape[shape.length - 1], rows: numel(shape) / shape[shape.length - 1] });
+
+/** Random bool mask with a few rows wholly false. */
+const boolRandom = (p: number, fullRows = 0): MaskGen => (shape, s) => {
+  const r = rng(s), { tk, rows } = lastDims(shape);
+  const m = Uint8Array.from({ length: numel(shape) }, () => (r() < p ? 1 : 0));
+  for (let i = 0; i < fullRows; i++) m.fill(0, ((i * 3 + 1) % rows) * tk, ((i * 3 + 1) % rows + 1) * tk);
+  return m;
+};
+
+/** Key padding: row n of the mask (e.g. batch n of [B, 1, 1, Tk]) attends to its first lens[n] keys. */
+const boolKeyPadding = (lens: number[]): MaskGen => (shape) => {
+  const { tk } = lastDims(shape);
+  return Uint8Array.from({ length: numel(shape) }, (_, i) => (i % tk < lens[Math.floor(i / tk) % lens.length] ? 1 : 0));
+};
+
+/** Hides keys < prefix from every row (true = attend). */
+const boolHidePrefix = (prefix: number): MaskGen => (shape) => {
+  const { tk } = lastDims(shape);
+  return Uint8Array.from({ length: numel(shape) }, (_, i) => (i % tk >= prefix ? 1 : 0));
+};
+
+/** Float mask in [-mag, mag] with a fraction of -inf entries and a few rows wholly -inf. */
+const floatRandom = (mag: number, pInf: number, fullRows = 0): MaskGen => (shape, s) => {
+  const r = rng(s), { tk, rows } = lastDims(shape);
+  const m = Float32Array.from({ length: numel(shape) }, () => (r() < pInf ? -Infinity : (2 * r() - 1) * mag));
+  for (let i = 0; i < fullRows; i++) m.fill(-Infinity, ((i * 5 + 2) % rows) * tk, ((i * 5 + 2) % rows + 1) * tk);
+  return m;
+};
+
+/** Hides keys < prefix with `fill` (-inf, or a large finite negative as many models use). */
+const floatHidePrefix = (prefix: number, fill: number): MaskGen => (shape, s) => {
+  const r = rng(s), { tk } = lastDims(shape);
+  return Float32Array.from({ length: numel(shape) }, (_, i) => (i % tk < prefix ? fill : r() - 0.5));
+};
+
+const auto: [string, AttnSpec][] = [
+  ['T=1 D=8', { batch: [1], Tq: 1, Tk: 1, D: 8 }],
+  ['T=7 D=8 [2,3]', { batch: [2, 3], Tq: 7, Tk: 7, D: 8, dispatches: 1 }],
+  ['T=65 D=64 [2,2]', { batch: [2, 2], Tq: 65, Tk: 65, D: 64, dispatches: 1 }],
+  ['T=300 D=80 [1,2]', { batch: [1, 2], Tq: 300, Tk: 300, D: 80 }],
+  ['T=65 D=256 [1,2]', { batch: [1, 2], Tq: 65, Tk: 65, D: 256 }],
+  ['Tq=7 Tk=65 D=64 Dv=80', { batch: [3], Tq: 7, Tk: 65, D: 64, Dv: 80 }],
+  ['Tq=33 Tk=7 D=8 Dv=256', { batch: [2], Tq: 33, Tk: 7, D: 8, Dv: 256 }],
+  ['no batch dims, Tq=5 Tk=9 D=3 Dv=5', { batch: [], Tq: 5, Tk: 9, D: 3, Dv: 5 }],
+  ['scale 0.3 T=7 D=64', { batch: [2], Tq: 7, Tk: 7, D: 64, scale: 0.3 }],
+  ['Tk=0 (every row masked: zeros)', { batch: [2], Tq: 3, Tk: 0, D: 8 }],
+  // causal, top-left as torch
+  ['causal T=65 D=64 [2,2]', { batch: [2, 2], Tq: 65, Tk: 65, D: 64, causal: true }],
+  ['causal T=300 D=64 [1,1]', { batch: [1, 1], Tq: 300, Tk: 300, D: 64, causal: true }],
+  ['causal Tq=7 < Tk=65 D=64', { batch: [2], Tq: 7, Tk: 65, D: 64, causal: true }],
+  ['causal Tq=1 < Tk=300 D=64', { batch: [2], Tq: 1, Tk: 300, D: 64, causal: true }],
+  ['causal Tq=65 > Tk=7 D=80', { batch: [2], Tq: 65, Tk: 7, D: 80, causal: true }],
+  // masks broadcast over batch and heads
+  ['bool key padding [3,1,1,65] over heads, one batch all padded', {
+    batch: [3, 2], Tq: 65, Tk: 65, D: 64, mask: { kind: 'bool', shape: [3, 1, 1, 65], gen: boolKeyPadding([65, 30, 0]) },
+  }],
+  ['bool [Tq,Tk] mask over [2,3], some rows all false', {
+    batch: [2, 3], Tq: 7, Tk: 65, D: 8, mask: { kind: 'bool', shape: [7, 65], gen: boolRandom(0.5, 2) },
+  }],
+  ['float [B,1,Tq,Tk] mask with -inf entries and rows', {
+    batch: [2, 3], Tq: 65, Tk: 33, D: 64, mask: { kind: 'float', shape: [2, 1, 65, 33], gen: floatRandom(3, 0.3, 3) },
+  }],
+  ['float [Tk] mask over rows, batch and heads', {
+    batch: [2, 2], Tq: 7, Tk: 300, D: 80, mask: { kind: 'float', shape: [300], gen: floatRandom(2, 0.1) },
+  }],
+  ['bool mask hides a 290-key prefix of 300', {
+    batch: [1, 2], Tq: 65, Tk: 300, D: 64, mask: { kind: 'bool', shape: [1, 300], gen: boolHidePrefix(290) },
+  }],
+  ['float mask hides a 297-key prefix of 300 with -inf, large logits', {
+    batch: [2], Tq: 7, Tk: 300, D: 64, qk: 8, mask: { kind: 'float', shape: [7, 300], gen: floatHidePrefix(297, -Infinity) },
+  }],
+  ['float mask hides a 250-key prefix with -1e9', {
+    batch: [2], Tq: 9, Tk: 300, D: 8, mask: { kind: 'float', shape: [300], gen: floatHidePrefix(250, -1e9) },
+  }],
+  ['float mask of finfo.min everywhere (a real score, not a drop)', {
+    batch: [1], Tq: 3, Tk: 5, D: 8, mask: { kind: 'float', shape: [3, 5], gen: (s) => new Float32Array(numel(s)).fill(-3.4028234663852886e38) },
+  }],
+  // large logits: |scores| reach ~80
+  ['large logits T=65 D=64', { batch: [2, 2], Tq: 65, Tk: 65, D: 64, qk: 8 }],
+  ['large logits causal T=300 D=80', { batch: [1], Tq: 300, Tk: 300, D: 80, qk: 7, causal: true }],
+  ['large logits decode Tq=1 Tk=300 D=256', { batch: [1, 3], Tq: 1, Tk: 300, D: 256, qk: 4 }],
+  // views
+  ['q, k, v as [B,T,H,D] transposed to [B,H,T,D]', { batch: [2, 3], Tq: 65, Tk: 65, D: 64, bthd: true, dispatches: 1 }],
+  ['k stored [..., D, Tk] and transposed, causal', { batch: [2], Tq: 33, Tk: 33, D: 80, kT: true, causal: true, dispatches: 1 }],
+  ['[B,T,H,D] views, decode Tq=1 against Tk=65', { batch: [2, 4], Tq: 1, Tk: 65, D: 64, bthd: true }],
+  ['k, v shared by heads [2,1] vs q [2,4]', { batch: [2, 4], kvBatch: [2, 1], Tq: 7, Tk: 65, D: 64, dispatches: 1 }],
+  ['decode Tq=1 Tk=300 D=64 [1,4], float key padding', {
+    batch: [1, 4], Tq: 1, Tk: 300, D: 64, mask: { kind: 'float', shape: [1, 1, 1, 300], gen: floatHidePrefix(123, -Infinity) },
+  }],
+];
+
+// Awkward shapes every variant and tile config must handle: odd head dims, rows and keys past a tile.
+const awkward: [string, AttnSpec][] = [
+  ['T=1 D=1 Dv=3', { batch: [1], Tq: 1, Tk: 1, D: 1, Dv: 3 }],
+  ['Tq=7 Tk=13 D=5 Dv=3 causal', { batch: [3], Tq: 7, Tk: 13, D: 5, Dv: 3, causal: true }],
+  ['Tq=33 Tk=65 D=80 bool mask', { batch: [2], Tq: 33, Tk: 65, D: 80, mask: { kind: 'bool', shape: [33, 65], gen: boolRandom(0.3, 1) } }],
+  ['Tq=5 Tk=300 D=256 Dv=8 float mask, causal-free', { batch: [1], Tq: 5, Tk: 300, D: 256, Dv: 8, mask: { kind: 'float', shape: [5, 300], gen: floatRandom(4, 0.5, 1) } }],
+  ['Tq=65 Tk=7 D=64 Dv=256 causal [B,T,H,D]', { batch: [1, 2], Tq: 65, Tk: 7, D: 64, Dv: 256, causal: true, bthd: true }],
+];
+
+const forced: CompileOptions[] = [
+  { variants: { attention: 'flash' } },
+  { variants: { attention: 'split' } },
+  { variants: { attention: 'rows' } },
+];
+
+// Tile configs; each must still leave <= 4 vec4 chunks of Dv per thread (TPR >= ceil(Dv / 16)).
+const sweeps: [string, CompileOptions, AttnSpec][] = [
+  ['flash RQ=1 RG=3 TPR=16 BK=16 KB=1', { variants: { attention: 'flash' }, constants: { attention: { RQ: 1, RG: 3, TPR: 16, BK: 16, KB: 1 } } }, awkward[4][1]],
+  ['flash RQ=3 RG=2 TPR=1 BK=5 KB=1', { variants: { attention: 'flash' }, constants: { attention: { RQ: 3, RG: 2, TPR: 1, BK: 5, KB: 1 } } }, awkward[1][1]],
+  ['flash RQ=2 RG=5 TPR=2 BK=8 KB=2', { variants: { attention: 'flash' }, constants: { attention: { RQ: 2, RG: 5, TPR: 2, BK: 8, KB: 2 } } },
+    { batch: [2], Tq: 33, Tk: 65, D: 24, causal: true }],
+  ['split RQ=3 KG=2 BK=6 TPR=1', { variants: { attention: 'split' }, constants: { attention: { RQ: 3, KG: 2, BK: 6, TPR: 1 } } }, awkward[1][1]],
+  ['split RQ=1 KG=1 BK=7 TPR=16', { variants: { attention: 'split' }, constants: { attention: { RQ: 1, KG: 1, BK: 7, TPR: 16 } } }, awkward[3][1]],
+  ['split RQ=4 KG=32 BK=64 TPR=4', { variants: { attention: 'split' }, constants: { attention: { RQ: 4, KG: 32, BK: 64, TPR: 4 } } },
+    { batch: [2], Tq: 6, Tk: 300, D: 64, mask: { kind: 'bool', shape: [2, 1, 300], gen: boolKeyPadding([300, 77]) } }],
+  ['rows WG_ROWS=1', { variants: { attention: 'rows' }, constants: { attention: { WG_ROWS: 1 } } }, awkward[2][1]],
+];
+
+export const attentionCases: ParityCase[] = [
+  ...auto.map(([n, s]) => attnCase(n, s)),
+  ...forced.flatMap((o) => awkward.map(([n, s]) => attnCase(`${o.variants!.attention} ${n}`, { ...s, dispatches: 1 }, o))),
+  ...sweeps.map(([n, o, s]) => attnCase(`${n} ${s.Tq}x${s.Tk} D=${s.D}`, s, o)),
+];
