@@ -20,30 +20,27 @@
 // max m and sum l, and when the max grows, l and the output accumulator are rescaled by exp(m - m').
 // The scale is folded into q as it is staged.
 //
-// Thread layout: threads c = 0..TPR-1 of a group share rows and split the work across keys (scores)
-// and across output columns (P.V): thread c owns columns dv = c + TPR * n, n < 4 * NCH, held as NCH
-// vec4 accumulators per row. So neighbouring threads always touch neighbouring words of workgroup
-// memory (keys are staged transposed, [d][key]), or one shared word; an emulator running threads as
-// SIMD lanes (SwiftShader, llvmpipe) then loads a vector, or one broadcast scalar, never a gather.
-//
 // Entry points (variants):
 //   attention_flash  a workgroup owns BQ = RG * RQ query rows of one batch; each K/V tile is staged in
-//                    workgroup memory and shared by all BQ rows. Thread (g, c) of RG x TPR scores rows
-//                    g*RQ.. against keys c, c+TPR, ... (KB at a time), then accumulates P.V for its
-//                    columns. The row max is read from the shared score tile, so every thread of a row
-//                    rescales by the same factor.
+//                    workgroup memory (K transposed, [d][key]) and shared by all BQ rows. Thread
+//                    (g, c) of RG x TPR scores rows g*RQ.. against keys c, c+TPR, ... (KB at a time),
+//                    then accumulates P.V for its columns dv = c + TPR * n (4 * NCH of them, as NCH
+//                    vec4s per row): neighbouring threads touch neighbouring words, or one shared word.
+//                    The row max comes from the shared score tile, so a row's threads rescale alike.
 //   attention_split  for few query rows (decode, Tq = 1): a workgroup owns RQ rows; its KG x TPR
 //                    threads split each tile's keys into KG groups, each group keeping its own running
 //                    (m, l, acc); K and V are read straight from memory (each is used once per row),
 //                    and the KG partial states are merged at the end (a tree over KG, a power of two).
+//   attention_rows   no workgroup memory and no barriers, for CPU-emulated adapters (SwiftShader,
+//                    llvmpipe), where those cost more than the loads they save: see the entry point.
 //
 // Tunables (override): RQ (rows per thread, <= 4), RG (row groups, flash), TPR (threads per group;
 // NCH = ceil(Dv / (4 TPR)) <= 4), BK (keys per tile; split: a multiple of KG), KB (flash: keys scored
-// at once per thread, <= 4, dividing ceil(BK / TPR)), KG (split: key groups, a power of two). Set by
-// the planner: HEAD_D, HEAD_DV (D, Dv <= 256), MASK (0 none, 1 bool, 2 float), CAUSAL. Loops as long
-// as D or BK run to uniform bounds (nD, nBK, nKG: the same numbers), not override ones: a JIT that
-// sees a constant trip count unrolls them fully, and Mesa's llvmpipe then spends tens of seconds
-// compiling one pipeline.
+// at once per thread, <= 4, dividing ceil(BK / TPR)), KG (split: key groups, a power of two),
+// WG_ROWS (rows: threads per workgroup). Set by the planner: HEAD_D, HEAD_DV (D, Dv <= 256; flash
+// and split only), MASK (0 none, 1 bool, 2 float), CAUSAL. Loops as long as D, Dv or BK run to
+// uniform bounds (nD, nDV, nBK, nKG: the same numbers), not override ones: a JIT that sees a constant
+// trip count unrolls them fully, and Mesa's llvmpipe then spends tens of seconds on one pipeline.
 
 struct Params {
   Tq: u32, Tk: u32, batch: u32, qBlocks: u32,
@@ -82,7 +79,6 @@ override DVP: u32 = 4u * NCH * TPR;
 override BQ: u32 = RG * RQ;
 override WG_FLASH: u32 = RG * TPR;
 override WG_SPLIT: u32 = KG * TPR;
-override KPG: u32 = BK / KG;
 
 const MASKED = -0x1.fffffep+127f;
 const FLOOR = -0x1.fffffcp+127f;
@@ -356,11 +352,12 @@ fn attention_split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 }
 
 // Scores of the four rows (.x .. .w) against one key; MASKED where dropped. Branch-free: Subzero
-// (SwiftShader's JIT) compiles this kernel badly when every one of its 16 scores has its own branches.
+// (SwiftShader's JIT) hung compiling a causal version in which each of the 16 scores had branches.
 fn maskScores(s: vec4<f32>, row0: u32, key: u32, kEnd: u32, mBase: u32) -> vec4<f32> {
   let rows = vec4<u32>(row0) + vec4<u32>(0u, 1u, 2u, 3u);
-  var drop = vec4<bool>(key >= kEnd) | (rows >= vec4<u32>(p.Tq));
-  if (CAUSAL) { drop = drop | (vec4<u32>(key) > rows); }
+  let keys = vec4<u32>(key);
+  var drop = (keys >= vec4<u32>(kEnd)) | (rows >= vec4<u32>(p.Tq));
+  if (CAUSAL) { drop = drop | (keys > rows); }
   var x = s;
   if (MASK != 0u) {
     let at = vec4<u32>(mBase + key * p.mStrideK) + rows * p.mStrideQ;
@@ -382,7 +379,8 @@ fn weights(s: vec4<f32>, m: vec4<f32>) -> vec4<f32> {
 // a gather costs more than the loads it saves). A thread owns four query rows, held transposed: qT[d]
 // and accT[dv] are vec4s over the rows, so a scalar of k or v (the same address in every thread of a
 // batch: one broadcast load on a SIMD emulator) updates all four rows with one vec4 fma. Keys go four
-// at a time: S_j (vec4 over rows) for keys j..j+3, the block's row max, one rescale, then P.V.
+// at a time: S_j (vec4 over rows) for keys j..j+3, the block's row max, one rescale, then P.V. The
+// four keys are written out by hand: Subzero does not unroll loops, and crashed on an eight-key form.
 @compute @workgroup_size(WG_ROWS)
 fn attention_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {

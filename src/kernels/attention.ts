@@ -1,5 +1,6 @@
-// Plans shaders/attention.wgsl: picks the variant (flash for many query rows, split for few), sizes
-// the tiles to the head dims and the device, and folds views and broadcasts into strides.
+// Plans shaders/attention.wgsl: picks the variant (flash for many query rows, split for few, rows on
+// CPU-emulated adapters), sizes the tiles to the head dims and the device, and folds views and
+// broadcasts into strides.
 import { LimitError, ShapeError, fmtShape } from '../errors';
 import { broadcastStrides, numel } from '../graph/shapes';
 import code from '../../shaders/attention.wgsl?raw';
@@ -70,30 +71,26 @@ export function planAttention(args: AttentionArgs, overrides: KernelOverrides | 
   }
   const pad = (x: number[], fill: number) => [...new Array(4 - x.length).fill(fill), ...x];
 
-  let constants: Constants, rows: number;
-  if (variant === 'rows') {
-    constants = { WG_ROWS: 64, ...(overrides?.constants?.attention ?? {}) };
-    rows = 4;
-    const wg = Number(constants.WG_ROWS);
-    if (!Number.isInteger(wg) || wg < 1 || wg > Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)) {
-      throw new LimitError(`${op} (rows): WG_ROWS must be 1..${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)}, got ${constants.WG_ROWS}`);
-    }
-  } else {
+  let constants: Constants;
+  if (variant === 'rows') constants = rowsConstants(batch, Tq, overrides, limits);
+  else {
     constants = variant === 'flash' ? flashConstants(Tq, D, Dv, overrides, limits) : splitConstants(Tq, Tk, Dv, overrides);
-    rows = variant === 'flash' ? Number(constants.RG) * Number(constants.RQ) : Number(constants.RQ);
     checkConstants(variant, constants, D, Dv, limits);
+    // The rows kernel runs to uniform head dims instead, so one of its pipelines serves every D, Dv.
+    Object.assign(constants, { HEAD_D: D, HEAD_DV: Dv });
   }
-  // The rows kernel runs to uniform head dims, so one pipeline serves every D and Dv.
-  if (variant !== 'rows') Object.assign(constants, { HEAD_D: D, HEAD_DV: Dv });
   Object.assign(constants, { MASK: MASK_CODE[args.maskKind], CAUSAL: args.isCausal });
+  // Query rows per workgroup (flash, split) or per thread (rows).
+  const rows = variant === 'flash' ? Number(constants.RG) * Number(constants.RQ) : variant === 'split' ? Number(constants.RQ) : 4;
   const qBlocks = Math.ceil(Tq / rows);
   const nbatch = numel(batch);
+  const groups = variant === 'rows' ? Math.ceil((nbatch * qBlocks) / Number(constants.WG_ROWS)) : nbatch * qBlocks;
   return {
     shader: attentionShader,
     entry: `attention_${variant}`,
     constants,
     variant,
-    grid: foldGrid(`${op} (attention_${variant})`, variant === 'rows' ? Math.ceil((nbatch * qBlocks) / Number(constants.WG_ROWS)) : nbatch * qBlocks, limits),
+    grid: foldGrid(`${op} (attention_${variant})`, groups, limits),
     uniforms: {
       Tq, Tk, batch: nbatch, qBlocks, scale: args.scale,
       nD: D, nDV: Dv, nBK: Number(constants.BK ?? 0), nKG: variant === 'split' ? Number(constants.KG) : 1,
@@ -108,6 +105,17 @@ export function planAttention(args: AttentionArgs, overrides: KernelOverrides | 
       mBatchStride: pad(collapsed.strides[3], 0),
     },
   };
+}
+
+/** rows: a thread per four query rows; small problems get small workgroups, so an emulator spreads them over its cores. */
+function rowsConstants(batch: number[], Tq: number, overrides: KernelOverrides | undefined, limits: DeviceLimits): Constants {
+  const threads = numel(batch) * Math.ceil(Tq / 4);
+  const c = { WG_ROWS: Math.min(64, Math.max(4, nextPow2(Math.ceil(threads / 8)))), ...(overrides?.constants?.attention ?? {}) };
+  const wg = Number(c.WG_ROWS), max = Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+  if (!Number.isInteger(wg) || wg < 1 || wg > max) {
+    throw new LimitError(`scaledDotProductAttention (rows): WG_ROWS must be 1..${max}, got ${c.WG_ROWS}`);
+  }
+  return c;
 }
 
 /** Threads per row group: enough that each holds at most 16 columns of Dv (4 vec4 accumulators). */
