@@ -131,6 +131,10 @@ describe('device limits and GPU errors', () => {
     const bad = { file: 'shaders/broken.wgsl', code: '@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = 1u;\n}\n' };
     await expect(ctx.pipeline(bad, 'main', {}, 'broken kernel')).rejects.toThrow(/^broken kernel: pipeline shaders\/broken.wgsl:main [^]*\n  shaders\/broken.wgsl:3:\d+ cannot initialize/);
   });
+  it('a shader that cannot be reflected is a GpuError naming the file', async () => {
+    const { entryLayout } = await import('../src/runtime/reflect');
+    expect(() => entryLayout({ file: 'shaders/garbled.wgsl', code: 'fn main( {' }, 'main')).toThrow(/shaders\/garbled.wgsl: the shader cannot be reflected/);
+  });
   it('a null adapter fails Runtime.create loudly', async () => {
     const gpuWithoutAdapter = { requestAdapter: async () => null } as unknown as GPU;
     await expect(Runtime.create({ gpu: gpuWithoutAdapter })).rejects.toThrow(/requestAdapter\(\) returned null/);

@@ -1,6 +1,7 @@
 // What a shader entry point binds and where each uniform member sits, read from the WGSL itself
 // with wgsl_reflect, so no alignment table is kept by hand.
 import { WgslReflect, ResourceType, type FunctionInfo, type VariableInfo } from 'wgsl_reflect';
+import { GpuError } from '../errors';
 import type { Shader, Uniforms } from '../kernels/kernel';
 
 export interface EntryLayout {
@@ -19,11 +20,15 @@ export function entryLayout(shader: Shader, entry: string): EntryLayout {
   if (layout) return layout;
   let refl = reflections.get(shader.file);
   if (!refl) {
-    refl = new WgslReflect(shader.code);
+    try {
+      refl = new WgslReflect(shader.code);
+    } catch (e) {
+      throw new GpuError(`${shader.file}: the shader cannot be reflected (bindings, uniforms): ${e instanceof Error ? e.message : e}`);
+    }
     reflections.set(shader.file, refl);
   }
   const fn: FunctionInfo | undefined = refl.entry.compute.find((f) => f.name === entry);
-  if (!fn) throw new Error(`${shader.file}: no compute entry point '${entry}'`);
+  if (!fn) throw new GpuError(`${shader.file}: no compute entry point '${entry}'`);
   layout = { bindings: [] };
   for (const r of [...fn.resources].sort((x, y) => x.binding - y.binding)) {
     if (r.resourceType === ResourceType.Uniform) {
@@ -51,14 +56,14 @@ function uniformMembers(v: VariableInfo) {
 /** Packs `values` into the uniform buffer bytes the layout describes; unknown or missing names throw. */
 export function packUniforms(shader: Shader, entry: string, values: Uniforms): ArrayBuffer {
   const u = entryLayout(shader, entry).uniform;
-  if (!u) throw new Error(`${shader.file}:${entry} has no uniform block`);
+  if (!u) throw new GpuError(`${shader.file}:${entry} has no uniform block`);
   const buf = new ArrayBuffer(Math.ceil(u.size / 16) * 16);
   const view = new DataView(buf);
   for (const [name, value] of Object.entries(values)) {
     const m = u.members.get(name);
-    if (!m) throw new Error(`${shader.file}: uniform has no member '${name}'`);
+    if (!m) throw new GpuError(`${shader.file}: uniform has no member '${name}'`);
     const arr = typeof value === 'number' ? [value] : value;
-    if (arr.length > m.count) throw new Error(`${shader.file}: uniform '${name}' holds ${m.count} values, got ${arr.length}`);
+    if (arr.length > m.count) throw new GpuError(`${shader.file}: uniform '${name}' holds ${m.count} values, got ${arr.length}`);
     arr.forEach((x, i) => {
       const at = m.offset + 4 * i;
       if (m.kind === 'f32') view.setFloat32(at, x, true);
