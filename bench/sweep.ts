@@ -3,6 +3,7 @@
 // and timed by the same protocol as any row. Configs the device cannot take (too many threads, too
 // much workgroup memory) come back as error rows naming the limit, so the table shows them.
 import { MATMUL_VARIANTS } from '../src/index';
+import { ATTENTION_VARIANTS } from '../src/kernels/attention';
 import { RNN_VARIANTS } from '../src/kernels/rnn';
 import { SOFTMAX_VARIANTS } from '../src/kernels/softmax';
 import type { Suite } from './cases';
@@ -52,9 +53,9 @@ function recurrentSweep(): string[] {
   return out;
 }
 
-/** Attention (src/kernels/attention.ts: 'flash', the online-softmax tiles, and 'split'): key tile BK. */
+/** Attention (src/kernels/attention.ts): every variant at its defaults, then the flash variant's key tile BK. */
 function attentionSweep(): string[] {
-  const out = ['seqgpu:flash', 'seqgpu:split'];
+  const out = ATTENTION_VARIANTS.map((v) => impl(v, {}));
   for (const bk of [16, 32, 64]) out.push(impl('flash', { BK: bk }));
   return out;
 }
