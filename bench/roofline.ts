@@ -1,5 +1,6 @@
 // The roofline of the adapter, measured in the same run as the benchmark rows: peak fma rate, copy
-// bandwidth, the cost of an empty dispatch and of a submit + readback round trip. Plans
+// bandwidth, the cost of an empty dispatch, of a submit + readback round trip, and of a round trip
+// whose dispatch does a little work. Plans
 // shaders/roofline.wgsl on a raw GPUDevice (rt.device); shared by the Chromium page and the Node runner.
 import code from '../shaders/roofline.wgsl?raw';
 
@@ -11,6 +12,12 @@ export interface Roofline {
   copyGbps: number;
   dispatchUs: number;
   roundTripMs: number;
+  /**
+   * Submit and wait for one short dispatch (64 threads of fma chains, microseconds of work): the
+   * least a run that does any work waits here. On Chromium + SwiftShader it is ~2 ms against a
+   * 0.2 ms empty round trip: completion of unfinished work is noticed on a polling tick.
+   */
+  busyRoundTripMs: number;
 }
 
 export interface RooflineResult {
@@ -220,6 +227,27 @@ async function medianOf(n: number, f: () => Promise<number>): Promise<number> {
   return median(xs);
 }
 
+/** A short dispatch, submitted and waited for (wall time): the floor of a run that does some work. */
+export class BusyRoundTrip {
+  private readonly job: FmaJob;
+  private readonly timer: PassTimer;
+
+  constructor(k: RooflineKernels) {
+    this.job = new FmaJob(k, 64);
+    this.job.setParams(16, 0.999, 0.001);
+    this.timer = new PassTimer(k.device, false);
+  }
+
+  time(): Promise<number> {
+    return this.timer.time((pass) => this.job.encode(pass));
+  }
+
+  destroy(): void {
+    this.job.destroy();
+    this.timer.destroy();
+  }
+}
+
 /** Submit + wait for a 16-byte readback: the fixed cost every run with outputs pays. */
 export async function measureRoundTrip(device: GPUDevice, n = 20): Promise<number> {
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
@@ -258,6 +286,9 @@ export async function measureRoofline(device: GPUDevice, opts: RooflineOptions =
   const k = await createRooflineKernels(device);
   const timer = new PassTimer(device, opts.timestamps ?? true);
   const roundTripMs = await measureRoundTrip(device);
+  const busy = new BusyRoundTrip(k);
+  const busyRoundTripMs = await medianOf(repeats * 2, () => busy.time());
+  busy.destroy();
   // Wall time holds one round trip beside the work; GPU timestamps hold only the work.
   const work = (ms: number) => (timer.timestamps ? ms : Math.max(ms - roundTripMs, 1e-3));
 
@@ -298,9 +329,9 @@ export async function measureRoofline(device: GPUDevice, opts: RooflineOptions =
 
   const mib = (copyBytes / 2 ** 20).toFixed(0);
   return {
-    roofline: { fmaGflops, copyGbps, dispatchUs: (dispatchMs * 1000) / DISPATCHES, roundTripMs },
+    roofline: { fmaGflops, copyGbps, dispatchUs: (dispatchMs * 1000) / DISPATCHES, roundTripMs, busyRoundTripMs },
     timing: timer.timestamps ? 'gpu-timestamp' : 'wall',
     detail: `fma ${fma.threads} threads x ${iters} iters; copy ${mib} MiB x ${reps} per pass; ` +
-      `${DISPATCHES} empty dispatches per pass; medians of ${repeats}`,
+      `${DISPATCHES} empty dispatches per pass; busy round trip: 64 threads x 16 iters; medians of ${repeats}`,
   };
 }

@@ -9,7 +9,7 @@
 import { Runtime, type CompileOptions, type Executable, type Feeds, type Graph } from '../src/index';
 import { isPeer, type BenchCase, type Tolerance } from './cases';
 import { PeerSkip, type CaseData, type Peer } from './peers/peer';
-import { median, type Roofline } from './roofline';
+import { BusyRoundTrip, createRooflineKernels, median, type Roofline, type RooflineKernels } from './roofline';
 
 /** One row of the JSON report (DESIGN.md, "Benchmark output"); null where not measured. */
 export interface BenchRow {
@@ -32,9 +32,14 @@ export interface BenchRow {
   status: 'ok' | 'wrong' | 'error' | 'skipped';
   /** What ran (kernel steps and variants, the peer's API and node placement), or why it did not. */
   note: string;
-  /** seqgpu with timestamps: the pass's GPU time, and the rest of a run's wall time (inputs written, encode, submit, readback), medians over the same runs. */
+  /** seqgpu with timestamps: the pass's GPU time (median), and the rest of the median wall time (inputs written, encode, submit, readback). */
   gpuMs: number | null;
   hostMs: number | null;
+  /**
+   * The floor of this stretch of the run: the median wall time of one short busy dispatch submitted
+   * and awaited (Roofline.busyRoundTripMs), timed in the same turns as the case's impls.
+   */
+  floorMs: number | null;
 }
 
 export interface BenchResult {
@@ -153,6 +158,7 @@ export async function timeInTurns(runs: (() => Promise<unknown>)[], budgetMs: nu
 /** Holds one runtime, the peers of this page, and the CPU reference of the case last asked for. */
 export class BenchRunner {
   private ref?: { name: string; feeds: Feeds; consts: Record<string, Float32Array>; want: Record<string, Float32Array>; ms: number };
+  private rooflineKernels?: RooflineKernels;
 
   constructor(
     private readonly rt: Runtime,
@@ -191,10 +197,18 @@ export class BenchRunner {
           failed(impl, e);
         }
       }
-      const walls = await timeInTurns(contenders.map((k) => k.run), opts.budgetMs);
+      const floor = contenders.length && this.rt.device ? await this.floorRun_() : null;
+      const runs = contenders.map((k) => k.run);
+      if (floor) runs.push(floor.run);
+      const walls = await timeInTurns(runs, opts.budgetMs);
+      const floorMs = floor ? median(walls[contenders.length]) : null;
+      floor?.destroy();
       for (const [i, k] of contenders.entries()) {
         try {
-          results.set(k.impl, await k.finish(walls[i]));
+          const r = await k.finish(walls[i]);
+          r.row.floorMs = floorMs;
+          if (r.row.gpuMs !== null && r.row.medianMs !== null) r.row.hostMs = Math.max(r.row.medianMs - r.row.gpuMs, 0);
+          results.set(k.impl, r);
         } catch (e) {
           failed(k.impl, e);
         }
@@ -210,6 +224,14 @@ export class BenchRunner {
       }
     }
     return impls.map((i) => results.get(i)!);
+  }
+
+  /** One short busy dispatch, submitted and awaited (bench/roofline.ts): the floor of any run here. */
+  private async floorRun_(): Promise<{ run: () => Promise<unknown>; destroy: () => void }> {
+    this.rooflineKernels ??= await createRooflineKernels(this.rt.device!);
+    const busy = new BusyRoundTrip(this.rooflineKernels);
+    await busy.time();
+    return { run: () => busy.time(), destroy: () => busy.destroy() };
   }
 
   private async prepareEngine_(c: BenchCase, impl: string, graph: Graph, opts: TimingOptions): Promise<Contender> {
@@ -229,17 +251,13 @@ export class BenchRunner {
       if (timed) checkOutputs(`${what} (timestamps)`, await timed.run(feeds), want, c.tol);
       await exe.run(feeds); // warm-up beyond the checked run
       const finish = async (wall: number[]): Promise<BenchResult> => {
-        // GPU time and the host's share come from the same runs of the timestamped executable.
-        const gpu: number[] = [], host: number[] = [];
+        // GPU time from the timestamped executable. Its wall time is not used: resolving and
+        // reading back the timestamps adds a round trip of its own (about 2 ms on SwiftShader).
+        const gpu: number[] = [];
         if (timed) {
           await timeRuns(async () => {
-            const t0 = performance.now();
             await timed.run(feeds);
-            const ms = performance.now() - t0;
-            if (timed.stats.gpuMs !== null) {
-              gpu.push(timed.stats.gpuMs);
-              host.push(Math.max(ms - timed.stats.gpuMs, 0));
-            }
+            if (timed.stats.gpuMs !== null) gpu.push(timed.stats.gpuMs);
           }, opts.budgetMs / 2, 3);
         }
         const gpuTimed = gpu.length > 0 && gpu.every((x) => x > 0);
@@ -251,12 +269,10 @@ export class BenchRunner {
         row.note = steps.join('; ');
         if (gpuTimed) {
           row.gpuMs = median(gpu);
-          row.hostMs = median(host);
+          row.hostMs = Math.max(row.medianMs! - row.gpuMs, 0);
         }
         if (c.spec.op === 'model') row.note = `${modelSplit(c.spec, row)}; ${row.note}`;
-        const detail = gpuTimed
-          ? `gpu ${row.gpuMs!.toFixed(3)} ms + host ${row.hostMs!.toFixed(3)} ms (medians of ${gpu.length} timestamped runs)`
-          : 'no timestamps: wall less the round trip';
+        const detail = gpuTimed ? `gpu ${row.gpuMs!.toFixed(3)} ms (median of ${gpu.length} timestamped runs)` : 'no timestamps: wall less the round trip';
         return { row, detail };
       };
       return { impl, run: () => exe.run(feeds), finish, dispose };
@@ -304,7 +320,7 @@ export class BenchRunner {
       suite: c.suite, name: c.name, shape: c.shape, impl: 'cpu-reference',
       medianMs: wallMed, minMs: Math.min(...wall), maxMs: Math.max(...wall), runs: wall.length, timing: 'wall',
       gflops: c.flops ? c.flops / wallMed / 1e6 : null, gbps: c.bytes / wallMed / 1e6,
-      pctRoof: null, maxAbsErr, dispatches: null, submits: null, status: 'ok', note: 'float64 reference interpreter', gpuMs: null, hostMs: null,
+      pctRoof: null, maxAbsErr, dispatches: null, submits: null, status: 'ok', note: 'float64 reference interpreter', gpuMs: null, hostMs: null, floorMs: null,
     };
     return { row, detail: minRuns < 3 ? `capped: one run took ${refMs.toFixed(0)} ms, cpu cap ${opts.cpuMaxMs} ms` : '' };
   }
@@ -321,7 +337,7 @@ function timedRow(c: BenchCase, impl: string, wall: number[], roof: Roofline, gp
     suite: c.suite, name: c.name, shape: c.shape, impl,
     medianMs: wallMed, minMs: Math.min(...wall), maxMs: Math.max(...wall), runs: wall.length,
     timing: gpuMs !== null ? 'gpu-timestamp' : 'wall-minus-roundtrip',
-    gflops, gbps, pctRoof, maxAbsErr: null, dispatches: null, submits: null, status: 'ok', note: '', gpuMs: null, hostMs: null,
+    gflops, gbps, pctRoof, maxAbsErr: null, dispatches: null, submits: null, status: 'ok', note: '', gpuMs: null, hostMs: null, floorMs: null,
   };
 }
 
@@ -337,6 +353,6 @@ function modelSplit(spec: { items: number; unit: string }, row: BenchRow): strin
 function emptyRow(base: Pick<BenchRow, 'suite' | 'name' | 'shape' | 'impl'>, status: BenchRow['status'], note: string, maxAbsErr: number | null): BenchRow {
   return {
     ...base, medianMs: null, minMs: null, maxMs: null, runs: 0, timing: 'none',
-    gflops: null, gbps: null, pctRoof: null, maxAbsErr, dispatches: null, submits: null, status, note, gpuMs: null, hostMs: null,
+    gflops: null, gbps: null, pctRoof: null, maxAbsErr, dispatches: null, submits: null, status, note, gpuMs: null, hostMs: null, floorMs: null,
   };
 }

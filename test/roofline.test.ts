@@ -2,7 +2,7 @@
 // fma_peak gives the value its chains must reach, so the bench's roofline rests on working kernels.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../src/node';
-import { CopyJob, FmaJob, PassTimer, createRooflineKernels, measureRoundTrip, readBuffer, type RooflineKernels } from '../bench/roofline';
+import { BusyRoundTrip, CopyJob, FmaJob, PassTimer, createRooflineKernels, measureRoundTrip, readBuffer, type RooflineKernels } from '../bench/roofline';
 
 let rt: Runtime;
 let device: GPUDevice;
@@ -78,5 +78,8 @@ describe('shaders/roofline.wgsl', () => {
     });
     expect(ms).toBeGreaterThanOrEqual(0);
     expect(await measureRoundTrip(device, 3)).toBeGreaterThan(0);
+    const busy = new BusyRoundTrip(k);
+    expect(await busy.time()).toBeGreaterThan(0);
+    busy.destroy();
   });
 });

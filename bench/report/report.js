@@ -94,7 +94,8 @@ function draw(report, source) {
   meta.innerHTML = '';
   const line = (t) => meta.append(el('div', {}, t));
   line(`${report.runtime} on ${adapter.vendor} ${adapter.architecture} ${adapter.description}, started ${report.startedAt}`);
-  line(`roofline: fma ${fmt(roof.fmaGflops)} GFLOP/s, copy ${fmt(roof.copyGbps)} GB/s, empty dispatch ${fmt(roof.dispatchUs)} µs, submit + readback ${fmt(roof.roundTripMs)} ms`);
+  line(`roofline: fma ${fmt(roof.fmaGflops)} GFLOP/s, copy ${fmt(roof.copyGbps)} GB/s, empty dispatch ${fmt(roof.dispatchUs)} µs, ` +
+    `submit + readback ${fmt(roof.roundTripMs)} ms, submit + wait of a short busy dispatch ${fmt(roof.busyRoundTripMs)} ms`);
   for (const p of report.peers ?? []) line(p.error ? `${p.impl}: ${p.error}` : `${p.impl} ${p.version} (${p.backend}) on ${p.adapter}`);
   for (const n of report.notes ?? []) line(`note: ${n}`);
   out.append(meta);
@@ -158,14 +159,14 @@ function draw(report, source) {
 
   out.append(el('h2', {}, 'Rows'));
   const table = el('table');
-  const head = ['suite', 'name', 'shape', 'impl', 'status', 'median ms', 'min', 'max', 'runs', 'GFLOP/s', 'GB/s', '%roof', 'max|err|', 'timing', 'note'];
+  const head = ['suite', 'name', 'shape', 'impl', 'status', 'median ms', 'min', 'max', 'runs', 'GPU ms', 'floor ms', 'GFLOP/s', 'GB/s', '%roof', 'max|err|', 'timing', 'note'];
   const tr = el('tr');
   for (const h of head) tr.append(el('th', {}, h));
   table.append(tr);
   for (const r of rows) {
     const status = r.status ?? 'ok';
     const row = el('tr', { class: status === 'ok' ? '' : status === 'skipped' ? 'skipped' : 'bad' });
-    const cells = [r.suite, r.name, r.shape, r.impl, status, fmt(r.medianMs), fmt(r.minMs), fmt(r.maxMs), r.runs, fmt(r.gflops), fmt(r.gbps),
+    const cells = [r.suite, r.name, r.shape, r.impl, status, fmt(r.medianMs), fmt(r.minMs), fmt(r.maxMs), r.runs, fmt(r.gpuMs), fmt(r.floorMs), fmt(r.gflops), fmt(r.gbps),
       fmt(r.pctRoof), r.maxAbsErr === null ? '-' : Number(r.maxAbsErr).toExponential(1), r.timing, r.note ?? ''];
     for (const c of cells) row.append(el('td', {}, String(c)));
     table.append(row);
