@@ -3,9 +3,13 @@
 //
 // Bindings: 0 params (uniform), 1 x [rows, N] contiguous, 2 weight [N] and 3 bias [N] (dummies when
 // HAS_WEIGHT / HAS_BIAS are false), 4 y [rows, N].
-// One workgroup per row. The variance is a second pass over centred values, not E[x^2] - mean^2,
-// which cancels catastrophically when |mean| >> std.
-// Tunables (override): WG, threads per row, a power of two <= 256.
+// The variance is a second pass over centred values, not E[x^2] - mean^2, which cancels
+// catastrophically when |mean| >> std.
+// Entry points (variants):
+//   layernorm_main  one workgroup of WG threads per row, tree reductions in workgroup memory.
+//   layernorm_row   one thread per row, no barriers: on CPU-emulated adapters, where a barrier
+//                   costs more than the row's loads.
+// Tunables (override): WG, threads per row (a power of two <= 256) or rows per workgroup.
 
 struct Params {
   rows: u32, n: u32, eps: f32, pad: u32,
@@ -52,6 +56,29 @@ fn layernorm_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   }
   let inv = inverseSqrt(workgroupSum(lid, q) / f32(p.n) + p.eps);
   for (var j = lid; j < p.n; j += WG) {
+    var v = (x[base + j] - mean) * inv;
+    if (HAS_WEIGHT) { v *= weight[j]; }
+    if (HAS_BIAS) { v += bias[j]; }
+    y[base + j] = v;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn layernorm_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
+  if (row >= p.rows) { return; }
+  let base = row * p.n;
+  var s = 0.0;
+  for (var j = 0u; j < p.n; j++) { s += x[base + j]; }
+  let mean = s / f32(p.n);
+  var q = 0.0;
+  for (var j = 0u; j < p.n; j++) {
+    let d = x[base + j] - mean;
+    q = fma(d, d, q);
+  }
+  let inv = inverseSqrt(q / f32(p.n) + p.eps);
+  for (var j = 0u; j < p.n; j++) {
     var v = (x[base + j] - mean) * inv;
     if (HAS_WEIGHT) { v *= weight[j]; }
     if (HAS_BIAS) { v += bias[j]; }

@@ -46,18 +46,24 @@ function ids(n: number, num: number): Int32Array {
   return Int32Array.from({ length: n }, () => Math.floor(r() * num));
 }
 
+const LN_SHAPES: [string, number[], number[], Parameters<typeof lnCase>[3]][] = [
+  ['[3,7] over [7], weight and bias', [3, 7], [7], { weight: true, bias: true }],
+  ['[2,5,33] over [5,33], weight only', [2, 5, 33], [5, 33], { weight: true }],
+  ['[4,1] over [1] (rows of 1), bias only', [4, 1], [1], { bias: true }],
+  ['[2,4097] no affine', [2, 4097], [4097], {}],
+  ['offset 1000, x100 [3,257]', [3, 257], [257], { weight: true, bias: true, scale: 100, offset: 1000 }],
+  ['eps 1e-3 [6,64]', [6, 64], [64], { eps: 1e-3, weight: true, bias: true }],
+];
+
 export const normCases: ParityCase[] = [
+  ...(['workgroup', 'row'] as const).flatMap((v) =>
+    LN_SHAPES.map(([name, shape, ns, o]) => lnCase(`layerNorm ${v} ${name}`, shape, ns, o, { variants: { layernorm: v } }))),
   geluCase('gelu erf [7,13]', [7, 13], 'none', 4),
   geluCase('gelu erf large magnitudes [5,11]', [5, 11], 'none', 40),
   geluCase('gelu tanh [7,13]', [7, 13], 'tanh', 4),
   geluCase('gelu tanh large magnitudes [5,11]', [5, 11], 'tanh', 40),
-  lnCase('layerNorm [3,7] over [7], weight and bias', [3, 7], [7], { weight: true, bias: true }),
-  lnCase('layerNorm [2,5,33] over [5,33], weight only', [2, 5, 33], [5, 33], { weight: true }),
-  lnCase('layerNorm [4,1] over [1] (rows of 1), bias only', [4, 1], [1], { bias: true }),
-  lnCase('layerNorm [2,4097] no affine', [2, 4097], [4097]),
-  lnCase('layerNorm offset 1000, x100 [3,257]', [3, 257], [257], { weight: true, bias: true, scale: 100, offset: 1000 }),
-  lnCase('layerNorm eps 1e-3 [6,64]', [6, 64], [64], { eps: 1e-3, weight: true, bias: true }),
-  lnCase('layerNorm WG=32 [3,300]', [3, 300], [300], { weight: true }, { constants: { layernorm: { WG: 32 } } }),
+  lnCase('layerNorm WG=32 [3,300]', [3, 300], [300], { weight: true }, { variants: { layernorm: 'workgroup' }, constants: { layernorm: { WG: 32 } } }),
+  lnCase('layerNorm row WG=3 [7,300]', [7, 300], [300], { weight: true, bias: true }, { variants: { layernorm: 'row' }, constants: { layernorm: { WG: 3 } } }),
   {
     id: 'embedding ids [2,5] into [17,8]', kernel: 'embedding', tol: exact, dispatches: 1,
     build: () => {

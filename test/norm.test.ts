@@ -43,6 +43,11 @@ describe('layerNorm and gelu', () => {
     expect(() => g.layerNorm(x, [3, 4], g.input('w', [4]))).toThrow(/layerNorm: weight \[4\] must be \[3, 4\]/);
     expect(() => g.layerNorm(x, [4], undefined, g.input('b', [5]))).toThrow(ShapeError);
   });
+  it('an unknown layerNorm variant is a ShapeError', async () => {
+    const g = new Graph();
+    g.output('y', g.layerNorm(g.input('x', [2, 4]), [4]));
+    await expect(gpu.compile(g, { variants: { layernorm: 'fast' } })).rejects.toThrow(/layerNorm: unknown variant 'fast'; the variants are workgroup, row/);
+  });
   it('an unknown gelu approximation', () => {
     const g = new Graph();
     expect(() => g.gelu(g.input('x', [2]), 'fast' as never)).toThrow(/gelu: approximate must be 'none' or 'tanh', got 'fast'/);
