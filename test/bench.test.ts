@@ -128,7 +128,7 @@ describe('bench helpers', () => {
   it('speedup compares a row with the seqgpu row of its case, and only checked rows', () => {
     const row = (impl: string, medianMs: number | null, status: BenchRow['status'] = 'ok'): BenchRow => ({
       suite: 'matmul', name: 'm', shape: '1x1x1', impl, medianMs, minMs: medianMs, maxMs: medianMs, runs: 3, timing: 'wall',
-      gflops: null, gbps: null, pctRoof: null, maxAbsErr: 0, dispatches: null, submits: null, status, note: '', gpuMs: null, hostMs: null,
+      gflops: null, gbps: null, pctRoof: null, maxAbsErr: 0, dispatches: null, submits: null, status, note: '', gpuMs: null, hostMs: null, floorMs: null,
     });
     const rows = [row('seqgpu', 10), row('tfjs-webgpu', 35), row('ort-webgpu', null, 'wrong')];
     expect(speedup(rows[1], rows)).toBeCloseTo(3.5);
