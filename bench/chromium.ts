@@ -31,12 +31,17 @@ export function findChrome(): string {
 export const CHROME_FLAGS = [
   '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu', '--enable-webgpu-developer-features',
+];
+
+/** SwiftShader, the adapter a machine without a GPU has; CHROME_ADAPTER=default leaves the choice to Chromium. */
+export const SWIFTSHADER_FLAGS = [
   '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader',
 ];
 
 export async function launchChromium(): Promise<Browser> {
   const extra = process.env.CHROME_FLAGS ? process.env.CHROME_FLAGS.split(' ').filter(Boolean) : [];
-  return puppeteer.launch({ executablePath: findChrome(), headless: true, args: [...CHROME_FLAGS, ...extra], protocolTimeout: 600_000 });
+  const adapter = process.env.CHROME_ADAPTER === 'default' ? [] : SWIFTSHADER_FLAGS;
+  return puppeteer.launch({ executablePath: findChrome(), headless: true, args: [...CHROME_FLAGS, ...adapter, ...extra], protocolTimeout: 600_000 });
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));
