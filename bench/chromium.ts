@@ -27,7 +27,7 @@ export function findChrome(): string {
   return found;
 }
 
-/** Flags that gave a WebGPU adapter on SwiftShader headless; developer features unlock exact timestamps. */
+/** Headless flags that expose WebGPU on this loopback page; developer features unlock exact timestamps. */
 export const CHROME_FLAGS = [
   '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu', '--enable-webgpu-developer-features',
