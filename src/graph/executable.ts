@@ -19,6 +19,10 @@ export interface ExecStats {
   naiveBytes: number;
   /** GPU time of the last run's compute pass in ms, when compiled with { timestamps: true } on a device that has them. */
   gpuMs: number | null;
+  /** Host ms of the last run spent writing inputs and encoding commands (GPU runtimes; else null). */
+  encodeMs: number | null;
+  /** Host ms of the last run's queue.submit call. */
+  submitMs: number | null;
 }
 
 export interface Executable {

@@ -50,7 +50,7 @@ export class GpuExecutable implements Executable {
   ) {
     this.outputNames = [...graph.outputs.keys()];
     this.stats = {
-      dispatches: 0, submits: 0, bytesAllocated: 0, gpuMs: null,
+      dispatches: 0, submits: 0, bytesAllocated: 0, gpuMs: null, encodeMs: null, submitMs: null,
       peakBytes: plan.pool.reduce((a, b) => a + b, 0),
       naiveBytes: plan.naiveBytes,
     };
@@ -93,7 +93,9 @@ export class GpuExecutable implements Executable {
       checkRange(c.op, c.what, feeds[c.input], this.graph.nodes[this.graph.inputs.get(c.input)!].shape, c.min, c.max);
     }
     const { device } = this.ctx;
+    let encodeMs = 0, submitMs = 0;
     const scopeError = this.ctx.capture('run', () => {
+      const t0 = performance.now();
       for (const [name, buf] of this.inputBuffers) {
         const v = feeds[name];
         const data = v instanceof Uint8Array ? Uint32Array.from(v) : v;
@@ -115,7 +117,11 @@ export class GpuExecutable implements Executable {
         enc.resolveQuerySet(this.timer.set, 0, 2, this.timer.resolve, 0);
         enc.copyBufferToBuffer(this.timer.resolve, 0, this.timer.read, 0, 16);
       }
-      device.queue.submit([enc.finish()]);
+      const commands = enc.finish();
+      const t1 = performance.now();
+      device.queue.submit([commands]);
+      encodeMs = t1 - t0;
+      submitMs = performance.now() - t1;
     });
     const staging = [...[...this.outputs.values()].map((o) => o.staging), ...(this.timer ? [this.timer.read] : [])];
     const [error, maps] = await Promise.all([scopeError, Promise.allSettled(staging.map((b) => b.mapAsync(GPUMapMode.READ)))]);
@@ -139,6 +145,8 @@ export class GpuExecutable implements Executable {
     }
     this.stats.dispatches = this.dispatches.length;
     this.stats.submits = 1;
+    this.stats.encodeMs = encodeMs;
+    this.stats.submitMs = submitMs;
     return out;
   }
 

@@ -7,7 +7,7 @@ import * as seq from './seq';
 import * as data from './data';
 
 export class CpuExecutable implements Executable {
-  readonly stats: ExecStats = { dispatches: 0, submits: 0, bytesAllocated: 0, peakBytes: 0, naiveBytes: 0, gpuMs: null };
+  readonly stats: ExecStats = { dispatches: 0, submits: 0, bytesAllocated: 0, peakBytes: 0, naiveBytes: 0, gpuMs: null, encodeMs: null, submitMs: null };
   readonly outputNames: string[];
   /** g.state() values, kept between runs as the GPU keeps its state buffers. */
   private readonly states = new Map<string, ref.Value>();
