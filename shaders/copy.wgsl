@@ -6,14 +6,15 @@
 //               cache row with no recompile and no re-upload.
 //               Bindings: 0 params, 1 src, 2 dst (read_write), 3 offset (i32; a dummy without DYN).
 // gather_main   out[i] = x[sum_{d != dim} i_d * xStride_d + index[i] * xStride_dim] (torch.gather).
-//               Bindings: 0 params, 1 x, 2 index (i32), 3 out. Indices are range-checked on the CPU
-//               before dispatch; the clamp only keeps a stray one inside the buffer.
+//               Bindings: 0 params, 1 x, 2 index (i32), 3 out, 4 flags (u32 pairs). Fed indices are
+//               range-checked on the CPU before dispatch; one computed in the graph and out of range
+//               gives 0 and, with p.flag = k > 0, sets flags[2(k-1)] = 1 and flags[2(k-1)+1] = it.
 // Values move as raw 32-bit words, so i32 and bool tensors copy unchanged.
 // Tunables (override): WG, threads per workgroup; DYN, DYN_DST.
 
 struct Params {
   numel: u32, rank: u32, srcBase: u32, dstBase: u32,
-  dynStride: u32, dim: u32, dimSize: u32, pad: u32,
+  dynStride: u32, dim: u32, dimSize: u32, flag: u32,
   shape: array<vec4<u32>, 2>,
   srcStride: array<vec4<u32>, 2>,
   dstStride: array<vec4<u32>, 2>,
@@ -25,6 +26,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> offset: array<i32>;
 @group(0) @binding(2) var<storage, read> index: array<i32>;
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;
+@group(0) @binding(4) var<storage, read_write> flags: array<atomic<u32>>;
 
 override WG: u32 = 256;
 override DYN: bool = false;
@@ -75,6 +77,14 @@ fn gather_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     ix += c * at(p.dstStride, u32(k));
     if (u32(k) != p.dim) { s += c * at(p.srcStride, u32(k)); }
   }
-  let j = u32(clamp(index[ix], 0, i32(p.dimSize) - 1));
-  out[i] = src[s + j * at(p.srcStride, p.dim)];
+  let j = index[ix];
+  if (j < 0 || j >= i32(p.dimSize)) {
+    if (p.flag > 0u) {
+      atomicStore(&flags[2u * (p.flag - 1u)], 1u);
+      atomicStore(&flags[2u * (p.flag - 1u) + 1u], bitcast<u32>(j));
+    }
+    out[i] = 0u;
+    return;
+  }
+  out[i] = src[s + u32(j) * at(p.srcStride, p.dim)];
 }

@@ -23,4 +23,13 @@ export class GpuError extends SeqgpuError {}
 /** The device was lost; every later call on the runtime throws this. */
 export class DeviceLostError extends SeqgpuError {}
 
+/**
+ * A call on something the caller destroyed: an executable after exe.destroy(), or anything of a
+ * runtime after rt.destroy(). The same class on the GPU runtime and on the CPU reference.
+ */
+export class DestroyedError extends SeqgpuError {}
+
+export const runtimeDestroyed = (what: string): DestroyedError =>
+  new DestroyedError(`${what}: the runtime was destroyed (rt.destroy())`);
+
 export const fmtShape = (s: readonly number[]): string => `[${s.join(', ')}]`;

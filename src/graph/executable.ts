@@ -1,5 +1,5 @@
 // What a compiled graph looks like to callers, GPU or CPU, and the feed checks both share.
-import { InputError, fmtShape } from '../errors';
+import { DestroyedError, InputError, fmtShape, runtimeDestroyed } from '../errors';
 import type { DType, Graph } from './graph';
 import { numel } from './shapes';
 
@@ -26,6 +26,10 @@ export interface ExecStats {
 }
 
 export interface Executable {
+  /**
+   * Checks and copies every feed before it returns (so the caller may reuse its arrays at once),
+   * then runs after any run already in flight. Rejects with a typed SeqgpuError.
+   */
   run(feeds: Feeds): Promise<Record<string, Float32Array>>;
   outputShape(name: string): number[];
   readonly outputNames: string[];
@@ -45,6 +49,47 @@ export function feedMatches(dtype: DType, v: unknown): boolean {
   return v instanceof Uint8Array;
 }
 
+/** feeds[name] if it is the caller's own key: `constructor` or `__proto__` is not an inherited value. */
+export function ownFeed(feeds: Feeds, name: string): Feed | undefined {
+  return Object.prototype.hasOwnProperty.call(feeds, name) ? feeds[name] : undefined;
+}
+
+/**
+ * A private copy of each input's feed, in ordinary (never shared) memory: a run computes on the
+ * values it was given, whatever the caller writes into its arrays afterwards.
+ */
+export function snapshotFeeds(graph: Graph, feeds: Feeds): Feeds {
+  const copy: Feeds = Object.create(null);
+  for (const name of graph.inputs.keys()) copy[name] = ownFeed(feeds, name)!.slice();
+  return copy;
+}
+
+/** What an executable asks its runtime before each call: throws once the runtime is gone. */
+export interface RuntimeLife {
+  check(what: string): void;
+}
+
+/** The CPU runtime's life: it has no device to lose, only rt.destroy(). */
+export class HostLife implements RuntimeLife {
+  destroyed = false;
+  check(what: string): void {
+    if (this.destroyed) throw runtimeDestroyed(what);
+  }
+}
+
+/** Throws DestroyedError for a call on a destroyed executable; `what` names the call. */
+export function checkNotDestroyed(destroyed: boolean, what: string): void {
+  if (destroyed) throw new DestroyedError(`${what}: this executable was destroyed (exe.destroy())`);
+}
+
+/** The run-time error for an index computed in the graph (not fed) that fell outside its range. */
+export function computedIndexError(c: { op: string; what: string; shape: number[]; min: number; max: number }, value: number): InputError {
+  return new InputError(
+    `${c.op}: ${c.what} ${fmtShape(c.shape)} computed in the graph hold ${value}; valid values are ${c.min}..${c.max} ` +
+      '(those elements read zeros; state written by this run keeps its writes)',
+  );
+}
+
 /** Checks feeds against the graph's inputs: every problem becomes one InputError naming the input. */
 export function checkFeeds(graph: Graph, feeds: Feeds): void {
   if (feeds === null || typeof feeds !== 'object') throw new InputError('run: feeds must be an object of typed arrays');
@@ -55,7 +100,7 @@ export function checkFeeds(graph: Graph, feeds: Feeds): void {
   }
   for (const [name, id] of graph.inputs) {
     const { shape, dtype } = graph.nodes[id];
-    const v = feeds[name];
+    const v = ownFeed(feeds, name);
     if (v === undefined) throw new InputError(`run: missing input '${name}' (${dtype} ${fmtShape(shape)})`);
     if (!feedMatches(dtype, v)) {
       const got = (v as object)?.constructor?.name ?? typeof v;

@@ -5,9 +5,12 @@ import { GpuError, InputError, ShapeError, fmtShape } from '../errors';
 import { entryLayout, packUniforms } from '../runtime/reflect';
 import type { GpuContext } from '../runtime/gpu';
 import type { KernelOverrides } from '../kernels/kernel';
-import { checkFeeds, checkOutputName, type ExecStats, type Executable, type Feeds } from './executable';
+import {
+  checkFeeds, checkNotDestroyed, checkOutputName, computedIndexError, snapshotFeeds, type ExecStats, type Executable, type Feeds,
+} from './executable';
 import type { Graph } from './graph';
 import { planGraph, type Plan } from './planner';
+import { Serial } from './serial';
 import { checkRange } from '../reference/data';
 
 export interface CompileOptions extends KernelOverrides {
@@ -40,7 +43,9 @@ export class GpuExecutable implements Executable {
   private stateBuffers = new Map<string, { buffer: GPUBuffer; bytes: number; shape: number[] }>();
   private outputs = new Map<string, { src: GPUBuffer; staging: GPUBuffer; bytes: number; n: number; int: boolean }>();
   private timer?: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer };
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Flags of indices computed in the graph (Plan.flags): cleared, raised by kernels, read back each run. */
+  private flags?: { buffer: GPUBuffer; read: GPUBuffer; bytes: number };
+  private readonly serial = new Serial();
   private destroyed = false;
 
   private constructor(
@@ -64,6 +69,9 @@ export class GpuExecutable implements Executable {
       await exe.build_(opts);
     } catch (e) {
       exe.destroy();
+      // A device lost mid-compile fails pipeline creation with a message of its own; say what it was.
+      await ctx.settleLoss(e);
+      ctx.check('compile');
       throw e;
     }
     return exe;
@@ -79,19 +87,26 @@ export class GpuExecutable implements Executable {
   }
 
   run(feeds: Feeds): Promise<Record<string, Float32Array>> {
-    // Runs are serialised: they share the input and staging buffers.
-    const result = this.queue.then(() => this.run_(feeds));
-    this.queue = result.catch(() => undefined);
-    return result;
+    // Feeds are checked and copied now, so the caller may reuse its arrays as soon as run() returns;
+    // runs are then serialised, since they share the input and staging buffers.
+    let own: Feeds;
+    try {
+      this.ctx.check('run');
+      checkNotDestroyed(this.destroyed, 'run');
+      checkFeeds(this.graph, feeds);
+      for (const c of this.plan.rangeChecks) {
+        checkRange(c.op, c.what, feeds[c.input], this.graph.nodes[this.graph.inputs.get(c.input)!].shape, c.min, c.max);
+      }
+      own = snapshotFeeds(this.graph, feeds);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.serial.run(() => this.run_(own));
   }
 
   private async run_(feeds: Feeds): Promise<Record<string, Float32Array>> {
     this.ctx.check('run');
-    if (this.destroyed) throw new GpuError('run: this executable was destroyed');
-    checkFeeds(this.graph, feeds);
-    for (const c of this.plan.rangeChecks) {
-      checkRange(c.op, c.what, feeds[c.input], this.graph.nodes[this.graph.inputs.get(c.input)!].shape, c.min, c.max);
-    }
+    checkNotDestroyed(this.destroyed, 'run');
     const { device } = this.ctx;
     let encodeMs = 0, submitMs = 0;
     const scopeError = this.ctx.capture('run', () => {
@@ -102,6 +117,7 @@ export class GpuExecutable implements Executable {
         device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
       }
       const enc = device.createCommandEncoder({ label: 'seqgpu run' });
+      if (this.flags) enc.clearBuffer(this.flags.buffer);
       const pass = enc.beginComputePass({
         label: 'seqgpu pass',
         timestampWrites: this.timer ? { querySet: this.timer.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined,
@@ -113,6 +129,7 @@ export class GpuExecutable implements Executable {
       }
       pass.end();
       for (const o of this.outputs.values()) enc.copyBufferToBuffer(o.src, 0, o.staging, 0, o.bytes);
+      if (this.flags) enc.copyBufferToBuffer(this.flags.buffer, 0, this.flags.read, 0, this.flags.bytes);
       if (this.timer) {
         enc.resolveQuerySet(this.timer.set, 0, 2, this.timer.resolve, 0);
         enc.copyBufferToBuffer(this.timer.resolve, 0, this.timer.read, 0, 16);
@@ -123,7 +140,9 @@ export class GpuExecutable implements Executable {
       encodeMs = t1 - t0;
       submitMs = performance.now() - t1;
     });
-    const staging = [...[...this.outputs.values()].map((o) => o.staging), ...(this.timer ? [this.timer.read] : [])];
+    const staging = [
+      ...[...this.outputs.values()].map((o) => o.staging), ...(this.timer ? [this.timer.read] : []), ...(this.flags ? [this.flags.read] : []),
+    ];
     const [error, maps] = await Promise.all([scopeError, Promise.allSettled(staging.map((b) => b.mapAsync(GPUMapMode.READ)))]);
     const failed = maps.find((m): m is PromiseRejectedResult => m.status === 'rejected');
     if (error || failed) {
@@ -147,11 +166,18 @@ export class GpuExecutable implements Executable {
     this.stats.submits = 1;
     this.stats.encodeMs = encodeMs;
     this.stats.submitMs = submitMs;
+    if (this.flags) {
+      const words = new Uint32Array(this.flags.read.getMappedRange().slice(0));
+      this.flags.read.unmap();
+      const k = this.plan.flags.findIndex((_, i) => words[2 * i] !== 0);
+      if (k >= 0) throw computedIndexError(this.plan.flags[k], new Int32Array(words.buffer)[2 * k + 1]);
+    }
     return out;
   }
 
   resetState(): void {
     this.ctx.check('resetState');
+    checkNotDestroyed(this.destroyed, 'resetState');
     const enc = this.ctx.device.createCommandEncoder({ label: 'seqgpu reset state' });
     for (const s of this.stateBuffers.values()) enc.clearBuffer(s.buffer);
     this.ctx.device.queue.submit([enc.finish()]);
@@ -159,6 +185,7 @@ export class GpuExecutable implements Executable {
 
   async readState(name: string): Promise<Float32Array> {
     this.ctx.check('readState');
+    checkNotDestroyed(this.destroyed, 'readState');
     const s = this.stateBuffers.get(name);
     if (!s) throw new InputError(`readState: unknown state '${name}'; the states are ${[...this.stateBuffers.keys()].join(', ')}`);
     const { device } = this.ctx;
@@ -180,6 +207,7 @@ export class GpuExecutable implements Executable {
   }
 
   destroy(): void {
+    if (this.destroyed) return;
     this.destroyed = true;
     for (const b of this.buffers) b.destroy();
     for (const b of this.shared) this.ctx.release(b);
@@ -226,6 +254,12 @@ export class GpuExecutable implements Executable {
       const bySlot = plan.slots.map((s) => {
         if (s.kind === 'temp') return pool[s.pool!];
         if (s.kind === 'state') return this.stateSlot_(s.name!, s.bytes, opts.shareStateWith);
+        if (s.kind === 'flags') {
+          const buffer = this.buffer_('seqgpu index flags', s.bytes, STORAGE);
+          const read = this.buffer_('seqgpu index flags readback', s.bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+          this.flags = { buffer, read, bytes: s.bytes };
+          return buffer;
+        }
         if (s.kind === 'constant') {
           const b = ctx.constantBuffer(s.data!, s.bytes, `constant #${s.id}`);
           this.shared.push(b);

@@ -216,6 +216,7 @@ export class Graph {
 
   /** state[..., offset : offset + n, ...] = value along dim; returns the state after the write. */
   assign(state: Tensor, value: Tensor, opts: { dim: number; offset: number | Tensor }): Tensor {
+    if (opts === null || typeof opts !== 'object') throw new ShapeError(`assign: options must be { dim, offset }, got ${opts === null ? 'null' : typeof opts}`);
     return buildAssign(this, state, value, opts.dim, opts.offset);
   }
 
@@ -279,7 +280,7 @@ export class Graph {
 
   /** torch.nn.RNN (Elman), nonlinearity 'tanh' (default) or 'relu'. */
   rnn(x: Tensor, params: RnnParams, opts: RnnOptions & { nonlinearity?: 'tanh' | 'relu' }): { output: Tensor; hN: Tensor } {
-    const nl = opts.nonlinearity ?? 'tanh';
+    const nl = opts?.nonlinearity ?? 'tanh';
     if (nl !== 'tanh' && nl !== 'relu') throw new ShapeError(`rnn: nonlinearity must be 'tanh' or 'relu', got '${nl}'`);
     const r = buildRnn(this, nl === 'tanh' ? 'rnn_tanh' : 'rnn_relu', x, params, opts);
     return { output: r[0], hN: r[1] };

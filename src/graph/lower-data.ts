@@ -7,13 +7,21 @@ import type { GraphNode, NodeOf } from './graph';
 import { contiguous, type LowerCtx, type Val } from './planner';
 import { contiguousStrides, numel } from './shapes';
 
-/** Records a range check on the input (through views) that feeds node input `i`, or checks a constant now. */
-export function rangeCheck(ctx: LowerCtx, n: GraphNode, i: number, op: string, what: string, min: number, max: number): void {
+/**
+ * Records a range check on the input (through views) that feeds node input `i`, or checks a constant
+ * now. An index computed in the graph cannot be checked before dispatch: with `computed` allowed it
+ * gets a GPU flag (see LowerCtx.flag), else it is a ShapeError.
+ */
+export function rangeCheck(
+  ctx: LowerCtx, n: GraphNode, i: number, op: string, what: string, min: number, max: number, computed = false,
+): { slot: number; flag: number } | undefined {
   let src = ctx.graph.nodes[n.inputs[i]];
   while (src.node.op === 'reshape' || src.node.op === 'transpose') src = ctx.graph.nodes[src.inputs[0]];
   if (src.node.op === 'input') ctx.rangeChecks.push({ input: src.node.name, op, what, min, max });
   else if (src.node.op === 'constant') checkRange(op, what, src.node.data, src.shape, min, max);
+  else if (computed) return ctx.flag({ op, what, shape: ctx.graph.nodes[n.inputs[i]].shape, min, max });
   else throw new ShapeError(`${op}: ${what} must come from an input or a constant, got ${src.node.op}`);
+  return undefined;
 }
 
 export function lowerState(ctx: LowerCtx, n: GraphNode<NodeOf<'state'>>): Val {
@@ -64,8 +72,8 @@ export function lowerConcat(ctx: LowerCtx, n: GraphNode<NodeOf<'concat'>>): Val 
 
 export function lowerGather(ctx: LowerCtx, n: GraphNode<NodeOf<'gather'>>): Val {
   const x = ctx.arg(n, 0);
-  rangeCheck(ctx, n, 1, 'gather', 'index', 0, x.shape[n.node.dim] - 1);
+  const flag = rangeCheck(ctx, n, 1, 'gather', 'index', 0, x.shape[n.node.dim] - 1, true);
   const index = ctx.dense(n, ctx.arg(n, 1));
-  const plan = planGather(x, n.node.dim, n.shape, ctx.overrides, ctx.limits);
-  return ctx.emit(n, plan, { 1: x.slot, 2: index.slot }, 3);
+  const plan = planGather(x, n.node.dim, n.shape, flag?.flag ?? 0, ctx.overrides, ctx.limits);
+  return ctx.emit(n, plan, { 1: x.slot, 2: index.slot, 4: flag?.slot ?? 'dummy' }, 3);
 }

@@ -1,5 +1,6 @@
 // Lowers gelu (an elementwise op), layerNorm and embedding. Embedding ids fed at run are recorded
-// for a CPU range check before dispatch; constant ids are checked here, at compile.
+// for a CPU range check before dispatch; constant ids are checked here, at compile; ids computed in
+// the graph raise a flag on the GPU that the run reads back.
 import { planElementwise } from '../kernels/elementwise';
 import { planEmbedding, planLayerNorm } from '../kernels/norm';
 import { rangeCheck } from './lower-data';
@@ -25,9 +26,9 @@ export function lowerLayerNorm(ctx: LowerCtx, n: GraphNode<NodeOf<'layerNorm'>>)
 
 export function lowerEmbedding(ctx: LowerCtx, n: GraphNode<NodeOf<'embedding'>>): Val {
   const [num, dim] = ctx.graph.nodes[n.inputs[1]].shape;
-  rangeCheck(ctx, n, 0, 'embedding', 'ids', 0, num - 1);
+  const flag = rangeCheck(ctx, n, 0, 'embedding', 'ids', 0, num - 1, true);
   const ids = ctx.dense(n, ctx.arg(n, 0));
   const w = ctx.dense(n, ctx.arg(n, 1));
-  const plan = planEmbedding(numel(ids.shape), dim, num, ctx.overrides, ctx.limits);
-  return ctx.emit(n, plan, { 1: ids.slot, 2: w.slot }, 3);
+  const plan = planEmbedding(numel(ids.shape), dim, num, flag?.flag ?? 0, ctx.overrides, ctx.limits);
+  return ctx.emit(n, plan, { 1: ids.slot, 2: w.slot, 4: flag?.slot ?? 'dummy' }, 3);
 }

@@ -14,7 +14,7 @@ import { lowerEmbedding, lowerGelu, lowerLayerNorm } from './lower-norm';
 import { lowerRnn } from './lower-rnn';
 import { contiguousStrides, numel } from './shapes';
 
-export type SlotKind = 'input' | 'constant' | 'temp' | 'state';
+export type SlotKind = 'input' | 'constant' | 'temp' | 'state' | 'flags';
 
 export interface Slot {
   id: number;
@@ -48,8 +48,23 @@ export interface RangeCheck {
   max: number;
 }
 
+/**
+ * An index computed in the graph, so not checkable before dispatch: the kernel reads zeros for an
+ * index out of range and raises flag `flag` (1-based) in the flags slot; the run reads the flags
+ * back with the outputs and rejects.
+ */
+export interface FlagCheck {
+  op: string;
+  what: string;
+  shape: number[];
+  min: number;
+  max: number;
+}
+
 export interface Plan {
   slots: Slot[];
+  /** Computed-index checks, flag k at words 2(k-1) (raised) and 2(k-1)+1 (an offending value). */
+  flags: FlagCheck[];
   steps: Step[];
   outputs: Map<string, { slot: number; shape: number[]; dtype: DType }>;
   /** Byte size of each pooled intermediate buffer. */
@@ -77,6 +92,8 @@ export class LowerCtx {
   /** Multi-output nodes: every output's value, in order. */
   readonly tuples = new Map<number, Val[]>();
   readonly rangeChecks: RangeCheck[] = [];
+  readonly flags: FlagCheck[] = [];
+  private flagSlot = -1;
   private readonly producer = new Map<number, Step>();
 
   constructor(
@@ -123,6 +140,17 @@ export class LowerCtx {
     const out = this.temp(n);
     this.step(`${n.node.op}#${n.id} ${fmtShape(n.shape)}`, plan, matmulBind(a, b, out.slot, bias), [out.slot], numel(n.shape));
     return out;
+  }
+
+  /** Registers a computed-index check; returns the flags slot to bind and the kernel's flag number. */
+  flag(check: FlagCheck): { slot: number; flag: number } {
+    if (this.flagSlot < 0) {
+      this.slots.push({ id: this.slots.length, kind: 'flags', bytes: 16, dtype: 'i32' });
+      this.flagSlot = this.slots.length - 1;
+    }
+    this.flags.push(check);
+    this.slots[this.flagSlot].bytes = Math.max(16, Math.ceil((8 * this.flags.length) / 16) * 16);
+    return { slot: this.flagSlot, flag: this.flags.length };
   }
 
   producerOf(slot: number): Step | undefined {
@@ -254,7 +282,7 @@ export function planGraph(graph: Graph, limits: PlanLimits, overrides?: KernelOv
     outputs.set(name, { slot: v.slot, shape: n.shape, dtype: n.dtype });
   }
   const { pool, naiveBytes } = assignPool(ctx.slots, ctx.steps, new Set([...outputs.values()].map((o) => o.slot)));
-  return { slots: ctx.slots, steps: ctx.steps, outputs, pool, naiveBytes, rangeChecks: ctx.rangeChecks };
+  return { slots: ctx.slots, flags: ctx.flags, steps: ctx.steps, outputs, pool, naiveBytes, rangeChecks: ctx.rangeChecks };
 }
 
 /**

@@ -43,7 +43,13 @@ export function rnnParamNames(layers: number, directions: number, bias: boolean)
 export function buildRnn(g: Graph, cell: Cell, x: Tensor, params: RnnParams, opts: RnnOptions): Tensor[] {
   const op = cell.startsWith('rnn') ? 'rnn' : cell;
   g.checkF32(op, x);
-  const H = opts?.hiddenSize;
+  if (params === null || typeof params !== 'object') {
+    throw new ShapeError(`${op}: params must be an object from torch names (weight_ih_l0, ...) to tensors, got ${params === null ? 'null' : typeof params}`);
+  }
+  if (opts === null || typeof opts !== 'object') {
+    throw new ShapeError(`${op}: options must be an object with at least { hiddenSize }, got ${opts === null ? 'null' : typeof opts}`);
+  }
+  const H = opts.hiddenSize;
   const L = opts.numLayers ?? 1;
   const D = opts.bidirectional ? 2 : 1;
   const bias = opts.bias ?? true;
@@ -53,11 +59,13 @@ export function buildRnn(g: Graph, cell: Cell, x: Tensor, params: RnnParams, opt
   if (xs.length !== 3) throw new ShapeError(`${op}: x must be ${opts.batchFirst ? '[B, T, I]' : '[T, B, I]'}, got ${fmtShape(xs)}`);
   const [T, B] = opts.batchFirst ? [xs[1], xs[0]] : [xs[0], xs[1]];
   const I = xs[2];
+  // torch raises on an empty sequence rather than return h0 unchanged.
+  if (T === 0) throw new ShapeError(`${op}: x ${fmtShape(xs)} has sequence length 0; torch needs at least one step`);
   const G = GATES[cell] * H;
 
   const names = rnnParamNames(L, D, bias);
   const given = Object.keys(params ?? {});
-  const missing = names.filter((n) => !(n in params));
+  const missing = names.filter((n) => !Object.prototype.hasOwnProperty.call(params, n));
   const unexpected = given.filter((n) => !names.includes(n));
   if (missing.length || unexpected.length) {
     const parts = [];
@@ -106,6 +114,7 @@ export function buildRnn(g: Graph, cell: Cell, x: Tensor, params: RnnParams, opt
 export function buildAttention(g: Graph, q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Tensor {
   const op = 'scaledDotProductAttention';
   g.checkF32(op, q, k, v);
+  if (opts === null || typeof opts !== 'object') throw new ShapeError(`${op}: options must be an object, got ${opts === null ? 'null' : typeof opts}`);
   const [qs, ks, vs] = [q.shape, k.shape, v.shape];
   if (qs.length < 2 || ks.length < 2 || vs.length < 2) {
     throw new ShapeError(`${op}: q, k, v need rank >= 2, got q ${fmtShape(qs)}, k ${fmtShape(ks)}, v ${fmtShape(vs)}`);

@@ -32,8 +32,13 @@ export function planStridedCopy(op: string, c: StridedCopy, overrides: KernelOve
   };
 }
 
-/** torch.gather: x through its view, index contiguous i32 of the output's shape. */
-export function planGather(x: View, dim: number, indexShape: number[], overrides: KernelOverrides | undefined, limits: DeviceLimits): KernelPlan {
+/**
+ * torch.gather: x through its view, index contiguous i32 of the output's shape. `flag`: 0 when the
+ * indices were range-checked before dispatch, else the flag an index out of range raises.
+ */
+export function planGather(
+  x: View, dim: number, indexShape: number[], flag: number, overrides: KernelOverrides | undefined, limits: DeviceLimits,
+): KernelPlan {
   if (indexShape.length > MAX_RANK) throw new LimitError(`gather: rank ${indexShape.length} > ${MAX_RANK}`);
   const constants = pickConstants('copy', { WG: 256 }, overrides);
   const n = numel(indexShape);
@@ -47,7 +52,7 @@ export function planGather(x: View, dim: number, indexShape: number[], overrides
     shader: copyShader, entry: 'gather_main', constants, variant: 'gather',
     grid: foldGrid('gather', Math.ceil(n / Number(constants.WG)), limits),
     uniforms: {
-      numel: n, rank: indexShape.length, dim, dimSize: x.shape[dim],
+      numel: n, rank: indexShape.length, dim, dimSize: x.shape[dim], flag,
       shape: pad8(indexShape), srcStride: pad8(x.strides), dstStride: pad8(idxStrides),
     },
   };

@@ -44,12 +44,15 @@ export function planLayerNorm(
   };
 }
 
-export function planEmbedding(count: number, dim: number, num: number, overrides: KernelOverrides | undefined, limits: DeviceLimits): KernelPlan {
+/** `flag`: 0 when the ids were range-checked before dispatch, else the flag an id out of range raises. */
+export function planEmbedding(
+  count: number, dim: number, num: number, flag: number, overrides: KernelOverrides | undefined, limits: DeviceLimits,
+): KernelPlan {
   const constants = pickConstants('embedding', { WG: 256 }, overrides);
   const total = count * dim;
   return {
     shader: embeddingShader, entry: 'embedding_main', constants, variant: 'gather',
     grid: foldGrid('embedding', Math.ceil(total / Number(constants.WG)), limits),
-    uniforms: { total, dim, num },
+    uniforms: { total, dim, num, flag },
   };
 }

@@ -4,6 +4,7 @@
 import { InputError, ShapeError } from '../errors';
 import type { Executable } from '../graph/executable';
 import { Graph } from '../graph/graph';
+import { Serial } from '../graph/serial';
 import { Embedding, LSTM, Linear, RNN } from '../nn/layers';
 import { Module } from '../nn/module';
 import type { Runtime } from '../runtime/runtime';
@@ -55,6 +56,9 @@ export class TextClassifier extends Module {
 }
 
 export class ClassifierSession {
+  /** One classify at a time, in call order, as exe.run. */
+  private readonly serial = new Serial();
+
   constructor(
     readonly model: TextClassifier,
     readonly exe: Executable,
@@ -66,7 +70,12 @@ export class ClassifierSession {
    * ids: [maxLen, batch] row-major, padded after each sequence's end (any valid id); lengths: [batch],
    * each in 1..maxLen. One submit.
    */
-  async classify(ids: Int32Array, lengths: ArrayLike<number>): Promise<{ logits: Float32Array; predictions: number[] }> {
+  classify(ids: Int32Array, lengths: ArrayLike<number>): Promise<{ logits: Float32Array; predictions: number[] }> {
+    const own = { ids: ids instanceof Int32Array ? ids.slice() : ids, lengths: Array.from(lengths ?? []) };
+    return this.serial.run(() => this.classify_(own.ids, own.lengths));
+  }
+
+  private async classify_(ids: Int32Array, lengths: ArrayLike<number>): Promise<{ logits: Float32Array; predictions: number[] }> {
     const { batch, maxLen } = this, H = this.model.hiddenSize;
     if (lengths.length !== batch) throw new InputError(`TextClassifier: ${lengths.length} lengths for a batch of ${batch}`);
     const last = new Int32Array(batch * H);

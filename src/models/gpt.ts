@@ -5,6 +5,7 @@
 import { InputError, ShapeError } from '../errors';
 import type { Executable, ExecStats } from '../graph/executable';
 import { Graph, type Tensor } from '../graph/graph';
+import { Serial } from '../graph/serial';
 import type { GPT2LMHeadModel } from '../nn/gpt2';
 import type { Runtime } from '../runtime/runtime';
 import { pickToken, SeededRandom, type SamplingOptions } from './sampling';
@@ -37,6 +38,8 @@ export interface GenerateResult {
 export class GptDecoder {
   private readonly prefills = new Map<number, Executable>();
   private length = 0;
+  /** prefill, step and generate share one KV cache: calls run one at a time, in call order. */
+  private readonly serial = new Serial();
 
   private constructor(
     private readonly rt: Runtime,
@@ -62,7 +65,12 @@ export class GptDecoder {
   }
 
   /** Clears the cache and runs the prompt ids [batch, P]; returns the last position's logits [batch, vocab]. */
-  async prefill(ids: Int32Array, promptLen: number): Promise<Float32Array> {
+  prefill(ids: Int32Array, promptLen: number): Promise<Float32Array> {
+    const own = ids instanceof Int32Array ? ids.slice() : ids;
+    return this.serial.run(() => this.prefill_(own, promptLen));
+  }
+
+  private async prefill_(ids: Int32Array, promptLen: number): Promise<Float32Array> {
     if (!Number.isInteger(promptLen) || promptLen < 1 || promptLen > this.maxLen) {
       throw new InputError(`GptDecoder: a prompt of ${promptLen} tokens does not fit the KV cache of ${this.maxLen}`);
     }
@@ -79,7 +87,12 @@ export class GptDecoder {
   }
 
   /** Appends one token per sequence (ids [batch]); returns the logits [batch, vocab] it predicts. */
-  async step(ids: Int32Array): Promise<Float32Array> {
+  step(ids: Int32Array): Promise<Float32Array> {
+    const own = ids instanceof Int32Array ? ids.slice() : ids;
+    return this.serial.run(() => this.step_(own));
+  }
+
+  private async step_(ids: Int32Array): Promise<Float32Array> {
     const pos = this.length;
     if (pos < 1) throw new InputError('GptDecoder: step() before prefill()');
     if (pos >= this.maxLen) throw new InputError(`GptDecoder: the KV cache of ${this.maxLen} tokens is full`);
@@ -97,7 +110,12 @@ export class GptDecoder {
   }
 
   /** Prefill, then one token per step: greedy, or sampled (temperature, top-k) from a seeded generator. */
-  async generate(prompt: number[][], opts: GenerateOptions): Promise<GenerateResult> {
+  generate(prompt: number[][], opts: GenerateOptions): Promise<GenerateResult> {
+    const own = Array.isArray(prompt) ? prompt.map((p) => (Array.isArray(p) ? p.slice() : p)) : prompt;
+    return this.serial.run(() => this.generate_(own, { ...opts }));
+  }
+
+  private async generate_(prompt: number[][], opts: GenerateOptions): Promise<GenerateResult> {
     const B = this.batch, V = this.model.config.vocabSize;
     const P = prompt[0]?.length ?? 0;
     if (prompt.length !== B || prompt.some((p) => p.length !== P)) {
@@ -109,7 +127,7 @@ export class GptDecoder {
     const sampling: SamplingOptions = { ...opts, rng: opts.rng ?? (opts.temperature ? new SeededRandom(opts.seed ?? 0) : undefined) };
     const tokens = prompt.map((p) => p.slice());
     const t0 = performance.now();
-    let logits = await this.prefill(Int32Array.from(prompt.flat()), P);
+    let logits = await this.prefill_(Int32Array.from(prompt.flat()), P);
     const prefillMs = performance.now() - t0;
     const stepMs: number[] = [];
     const done = new Array<boolean>(B).fill(false);
@@ -121,7 +139,7 @@ export class GptDecoder {
       });
       if (done.every(Boolean) || n === opts.maxNewTokens - 1) break;
       const t = performance.now();
-      logits = await this.step(Int32Array.from(next));
+      logits = await this.step_(Int32Array.from(next));
       stepMs.push(performance.now() - t);
     }
     const total = stepMs.reduce((a, b) => a + b, 0);

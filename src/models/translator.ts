@@ -7,6 +7,7 @@
 import { InputError, ShapeError } from '../errors';
 import type { Executable, ExecStats } from '../graph/executable';
 import { Graph, type Tensor } from '../graph/graph';
+import { Serial } from '../graph/serial';
 import { ignoreMaskToAdditive } from '../nn/attention';
 import { Embedding, Linear } from '../nn/layers';
 import { Module, constantOf } from '../nn/module';
@@ -145,6 +146,9 @@ export interface TranslateResult {
 }
 
 export class Translator {
+  /** translate and teacherForced share the encoder's K/V states and the cache: one call at a time. */
+  private readonly serial = new Serial();
+
   constructor(
     readonly model: Seq2SeqTransformer,
     private readonly encoder: Executable,
@@ -170,7 +174,12 @@ export class Translator {
   }
 
   /** Greedy decoding from `bos` until every sentence has produced `eos`, or `maxLen` target tokens. */
-  async translate(sources: number[][], opts: { bos: number; eos: number; maxLen?: number }): Promise<TranslateResult> {
+  translate(sources: number[][], opts: { bos: number; eos: number; maxLen?: number }): Promise<TranslateResult> {
+    const own = copyRows(sources);
+    return this.serial.run(() => this.translate_(own, { ...opts }));
+  }
+
+  private async translate_(sources: number[][], opts: { bos: number; eos: number; maxLen?: number }): Promise<TranslateResult> {
     const B = this.batch, V = this.model.config.tgtVocab;
     const maxLen = opts.maxLen ?? this.maxTgtLen;
     if (!Number.isInteger(maxLen) || maxLen < 1 || maxLen > this.maxTgtLen) {
@@ -203,7 +212,12 @@ export class Translator {
   }
 
   /** Logits of each position, teacher-forced through the cached step graph: [tgt.length - 1][B * vocab]. */
-  async teacherForced(sources: number[][], targets: number[][]): Promise<Float32Array[]> {
+  teacherForced(sources: number[][], targets: number[][]): Promise<Float32Array[]> {
+    const [s, t] = [copyRows(sources), copyRows(targets)];
+    return this.serial.run(() => this.teacherForced_(s, t));
+  }
+
+  private async teacherForced_(sources: number[][], targets: number[][]): Promise<Float32Array[]> {
     await this.encoder.run(this.encodeFeeds(sources));
     const T = targets[0].length;
     const selfMask = new Uint8Array(this.maxTgtLen);
@@ -221,3 +235,6 @@ export class Translator {
     this.encoder.destroy();
   }
 }
+
+/** A copy of rows of token ids taken when a call is made, so a queued call keeps its arguments. */
+const copyRows = (rows: number[][]): number[][] => (Array.isArray(rows) ? rows.map((r) => (Array.isArray(r) ? r.slice() : r)) : rows);

@@ -196,13 +196,15 @@ function parseHeader(b: Uint8Array): { entries: Entry[]; dataStart: number } {
 /**
  * Reads a safetensors file: every tensor as f32 (F16, BF16, and the integer, bool and F64 dtypes
  * converted; F8 refused), under its stored dtype. The header is checked completely before any
- * tensor is decoded. `__metadata__` is not returned. Of a key given twice, JSON.parse keeps the last
+ * tensor is decoded. `__metadata__` is not returned. The result has no prototype, so every name
+ * (`__proto__` and `constructor` included) is a tensor of the file. Of a key given twice, JSON.parse keeps the last
  * entry; the bytes the other indexed then fail as a hole, unless both index the same bytes.
  */
 export function readSafetensors(bytes: ArrayBuffer | Uint8Array): Record<string, SafetensorsTensor> {
   const b = asBytes(bytes);
   const { entries, dataStart } = parseHeader(b);
-  const out: Record<string, SafetensorsTensor> = {};
+  // No prototype: a tensor may be named `__proto__` or `constructor` and must come back as a tensor.
+  const out: Record<string, SafetensorsTensor> = Object.create(null);
   for (const e of entries) {
     const n = e.shape.reduce((a, d) => a * d, 1);
     out[e.name] = { dtype: e.dtype, shape: e.shape, data: decode(e.dtype, b.subarray(dataStart + e.begin, dataStart + e.end), n) };
@@ -223,7 +225,8 @@ export function readSafetensorsMetadata(bytes: ArrayBuffer | Uint8Array): Record
  * spaces so the byte buffer starts at a multiple of 8. `metadata` becomes `__metadata__`.
  */
 export function writeSafetensors(record: SafetensorsRecord, metadata?: Record<string, string>): Uint8Array {
-  const header: Record<string, unknown> = {};
+  // No prototype, so a tensor named `__proto__` is written as an entry, not as the header's prototype.
+  const header: Record<string, unknown> = Object.create(null);
   if (metadata) {
     if (Object.values(metadata).some((s) => typeof s !== 'string')) {
       throw new SafetensorsError('header-json', `metadata must map strings to strings`);

@@ -41,7 +41,8 @@ export function gather(x: Value, dim: number, index: Value): Value {
       const c = Math.floor(i / isStr[d]) % is[d];
       off += (d === dim ? index.data[i] : c) * xsStr[d];
     }
-    out[i] = x.data[off];
+    // An index of -1 was screened out of range (a computed index): it reads 0, as on the GPU.
+    out[i] = index.data[i] < 0 ? 0 : x.data[off];
   }
   return { data: out, shape: is };
 }

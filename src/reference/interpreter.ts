@@ -1,7 +1,10 @@
 // Runs a Graph on the CPU with the reference ops: the engine's definition of the right answer.
 import { liveNodes, type Graph, type GraphNode } from '../graph/graph';
 import { InputError, ShapeError, fmtShape } from '../errors';
-import { checkFeeds, checkOutputName, type ExecStats, type Executable, type Feed, type Feeds } from '../graph/executable';
+import {
+  checkFeeds, checkNotDestroyed, checkOutputName, computedIndexError, snapshotFeeds,
+  type ExecStats, type Executable, type Feed, type Feeds, type RuntimeLife,
+} from '../graph/executable';
 import * as ref from './ops';
 import * as seq from './seq';
 import * as data from './data';
@@ -11,13 +14,15 @@ export class CpuExecutable implements Executable {
   readonly outputNames: string[];
   /** g.state() values, kept between runs as the GPU keeps its state buffers. */
   private readonly states = new Map<string, ref.Value>();
+  private destroyed = false;
 
   constructor(
     private readonly graph: Graph,
+    private readonly life: RuntimeLife,
     shareStateWith?: Executable,
   ) {
     this.outputNames = [...graph.outputs.keys()];
-    this.resetState();
+    this.zeroStates_();
     if (shareStateWith instanceof CpuExecutable) {
       for (const [name, v] of this.states) {
         const other = shareStateWith.states.get(name);
@@ -30,6 +35,11 @@ export class CpuExecutable implements Executable {
   }
 
   resetState(): void {
+    this.check_('resetState');
+    this.zeroStates_();
+  }
+
+  private zeroStates_(): void {
     for (const [name, id] of this.graph.states) {
       const shape = this.graph.nodes[id].shape;
       this.states.set(name, { data: new Float64Array(shape.reduce((a, b) => a * b, 1)), shape });
@@ -37,8 +47,9 @@ export class CpuExecutable implements Executable {
   }
 
   async readState(name: string): Promise<Float32Array> {
+    this.check_('readState');
     const s = this.states.get(name);
-    if (!s) throw new InputError(`readState: unknown state '${name}'`);
+    if (!s) throw new InputError(`readState: unknown state '${name}'; the states are ${[...this.states.keys()].join(', ')}`);
     return Float32Array.from(s.data);
   }
 
@@ -47,14 +58,20 @@ export class CpuExecutable implements Executable {
   }
 
   async run(feeds: Feeds): Promise<Record<string, Float32Array>> {
+    this.check_('run');
     checkFeeds(this.graph, feeds);
     const needed = liveNodes(this.graph);
     checkFedIndices(this.graph, feeds, needed);
+    feeds = snapshotFeeds(this.graph, feeds);
     const values: ref.Value[] = [];
     const tuples = new Map<number, ref.Value[]>();
+    // As on the GPU, an index computed in the graph and out of range reads zeros, the run goes on
+    // (state writes included), and the run then rejects naming the first such op.
+    let flagged: InputError | undefined;
+    const flag = (e: InputError) => (flagged ??= e);
     for (const n of this.graph.nodes) {
       if (!needed[n.id]) continue;
-      const r = evalNode(n, values, tuples, feeds, this.states);
+      const r = evalNode(this.graph, n, values, tuples, feeds, this.states, flag);
       if (Array.isArray(r)) {
         tuples.set(n.id, r);
         values[n.id] = r[0];
@@ -62,10 +79,18 @@ export class CpuExecutable implements Executable {
     }
     const out: Record<string, Float32Array> = {};
     for (const [name, id] of this.graph.outputs) out[name] = Float32Array.from(values[id].data);
+    if (flagged) throw flagged;
     return out;
   }
 
-  destroy(): void {}
+  destroy(): void {
+    this.destroyed = true;
+  }
+
+  private check_(what: string): void {
+    this.life.check(what);
+    checkNotDestroyed(this.destroyed, what);
+  }
 }
 
 /**
@@ -91,8 +116,27 @@ function checkFedIndices(graph: Graph, feeds: Feeds, live: boolean[]): void {
   }
 }
 
+/** An index operand computed in the graph, rather than fed or constant (through views). */
+function computed(graph: Graph, id: number): boolean {
+  let n = graph.nodes[id];
+  while (n.node.op === 'reshape' || n.node.op === 'transpose') n = graph.nodes[n.inputs[0]];
+  return n.node.op !== 'input' && n.node.op !== 'constant';
+}
+
+/**
+ * Out-of-range entries of a computed index: each is replaced by -1 (which the op reads as a zero)
+ * and the first one is reported through `flag`.
+ */
+function screen(index: ref.Value, max: number, c: { op: string; what: string }, flag: (e: InputError) => void): ref.Value {
+  const bad = index.data.findIndex((v) => !(v >= 0 && v <= max));
+  if (bad < 0) return index;
+  flag(computedIndexError({ ...c, shape: index.shape, min: 0, max }, index.data[bad]));
+  return { data: index.data.map((v) => (v >= 0 && v <= max ? v : -1)), shape: index.shape };
+}
+
 function evalNode(
-  n: GraphNode, values: ref.Value[], tuples: Map<number, ref.Value[]>, feeds: Feeds, states: Map<string, ref.Value>,
+  graph: Graph, n: GraphNode, values: ref.Value[], tuples: Map<number, ref.Value[]>, feeds: Feeds, states: Map<string, ref.Value>,
+  flag: (e: InputError) => void,
 ): ref.Value | ref.Value[] {
   const arg = (i: number) => values[n.inputs[i]];
   const node = n.node;
@@ -126,8 +170,11 @@ function evalNode(
       const w = node.hasWeight ? arg(1) : undefined;
       return seq.layerNorm(arg(0), node.normalized, node.eps, w, node.hasBias ? arg(node.hasWeight ? 2 : 1) : undefined);
     }
-    case 'embedding':
-      return seq.embedding(arg(0), arg(1));
+    case 'embedding': {
+      const ids = arg(0), num = arg(1).shape[0];
+      if (!computed(graph, n.inputs[0])) return seq.embedding(ids, arg(1));
+      return seq.embedding(screen(ids, num - 1, { op: 'embedding', what: 'ids' }, flag), arg(1), true);
+    }
     case 'attention':
       return seq.attention(node, arg(0), arg(1), arg(2), node.mask !== 'none' ? arg(3) : undefined);
     case 'rnn': {
@@ -150,8 +197,13 @@ function evalNode(
       return data.slice(arg(0), node.dim, node.start, n.shape);
     case 'concat':
       return data.concat(n.inputs.map((_, i) => arg(i)), node.dim, n.shape);
-    case 'gather':
-      data.checkRange('gather', 'index', arg(1).data, arg(1).shape, 0, arg(0).shape[node.dim] - 1);
-      return data.gather(arg(0), node.dim, arg(1));
+    case 'gather': {
+      const max = arg(0).shape[node.dim] - 1;
+      if (!computed(graph, n.inputs[1])) {
+        data.checkRange('gather', 'index', arg(1).data, arg(1).shape, 0, max);
+        return data.gather(arg(0), node.dim, arg(1));
+      }
+      return data.gather(arg(0), node.dim, screen(arg(1), max, { op: 'gather', what: 'index' }, flag));
+    }
   }
 }

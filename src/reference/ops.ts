@@ -46,7 +46,8 @@ export function matmul(a: Value, b: Value): Value {
 
 export function linear(x: Value, w: Value, bias?: Value): Value {
   const [nOut, nIn] = w.shape;
-  const rows = numel(x.shape) / nIn;
+  // Counted from the leading dims, not numel / nIn: with nIn = 0 every row is the bias alone.
+  const rows = numel(x.shape.slice(0, -1));
   const out = new Float64Array(rows * nOut);
   for (let r = 0; r < rows; r++) {
     for (let o = 0; o < nOut; o++) {

@@ -52,11 +52,12 @@ export function checkIds(ids: ArrayLike<number>, num: number, idsShape: number[]
   checkRange('embedding', 'ids', ids, idsShape, 0, num - 1);
 }
 
-export function embedding(ids: Value, w: Value): Value {
+/** `screened`: the ids were range-screened already, and an id of -1 reads a zero row. */
+export function embedding(ids: Value, w: Value, screened = false): Value {
   const [num, dim] = w.shape;
-  checkIds(ids.data, num, ids.shape);
+  if (!screened) checkIds(ids.data, num, ids.shape);
   const out = new Float64Array(ids.data.length * dim);
-  ids.data.forEach((id, i) => out.set(w.data.subarray(id * dim, id * dim + dim), i * dim));
+  ids.data.forEach((id, i) => id >= 0 && out.set(w.data.subarray(id * dim, id * dim + dim), i * dim));
   return { data: out, shape: [...ids.shape, dim] };
 }
 

@@ -1,8 +1,9 @@
 // One device and what hangs off it: the content-keyed pipeline cache (sharing in-flight compiles),
 // error scopes that turn GPU errors into typed ones, and the lost-device latch.
-import { DeviceLostError, GpuError } from '../errors';
+import { DeviceLostError, GpuError, runtimeDestroyed } from '../errors';
 import type { Constants, DeviceLimits, Shader } from '../kernels/kernel';
 import { entryLayout } from './reflect';
+import { trackBuffers } from './buffer-count';
 
 export interface Pipeline {
   pipeline: GPUComputePipeline;
@@ -27,6 +28,7 @@ export class GpuContext {
     readonly device: GPUDevice,
     readonly emulated = false,
   ) {
+    trackBuffers(device);
     this.limits = { ...plainLimits(device.limits), emulated } as unknown as GpuContext['limits'];
     device.lost.then((info) => {
       if (!this.destroyed) this.lostReason = `${info.reason ?? 'unknown'}: ${info.message}`;
@@ -36,9 +38,21 @@ export class GpuContext {
   /** The device's limits as a plain object (native getters do not survive spreading), plus `emulated`. */
   readonly limits: DeviceLimits & GPUSupportedLimits & { emulated: boolean };
 
+  /**
+   * After `error` failed a GPU call: when it reads as a lost device, waits (up to a second) for the
+   * device's lost promise, so that check() then reports the loss rather than the failed call.
+   */
+  async settleLoss(error: unknown): Promise<void> {
+    if (this.lostReason || this.destroyed) return;
+    const msg = error instanceof Error ? error.message : String(error);
+    if (!/lost|destroy/i.test(msg)) return;
+    await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 1000))]);
+    await Promise.resolve(); // lets the lost handler above record the reason
+  }
+
   /** Throws DeviceLostError once the device is gone; every entry point calls it first. */
   check(what: string): void {
-    if (this.destroyed) throw new DeviceLostError(`${what}: the runtime was destroyed`);
+    if (this.destroyed) throw runtimeDestroyed(what);
     if (this.lostReason) throw new DeviceLostError(`${what}: the GPU device was lost (${this.lostReason}); create a new Runtime`);
   }
 
@@ -54,7 +68,9 @@ export class GpuContext {
     let b = byRange.get(key);
     if (!b) {
       const buffer = this.device.createBuffer({ label, size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-      this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+      // writeBuffer takes no SharedArrayBuffer memory: such a constant is uploaded from a copy.
+      const src = isShared(data.buffer) ? data.slice() : data;
+      this.device.queue.writeBuffer(buffer, 0, src.buffer, src.byteOffset, src.byteLength);
       byRange.set(key, buffer);
       this.refs.set(buffer, { count: 0, forget: () => byRange!.delete(key) });
       b = buffer;
@@ -183,6 +199,8 @@ async function compileMessages(module: GPUShaderModule, file: string): Promise<s
     .map((m) => `\n  ${file}:${m.lineNum}:${m.linePos} ${m.message}`);
   return lines.join('');
 }
+
+const isShared = (b: ArrayBufferLike): boolean => typeof SharedArrayBuffer !== 'undefined' && b instanceof SharedArrayBuffer;
 
 export function stableJson(o: Record<string, unknown>): string {
   return JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));

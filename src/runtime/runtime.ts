@@ -1,7 +1,7 @@
 // Runtime: a device (or the CPU reference) that compiles graphs. In a page it uses navigator.gpu;
 // seqgpu/node supplies Dawn's. Nothing here touches navigator at import time.
 import { GpuError } from '../errors';
-import type { Executable } from '../graph/executable';
+import { HostLife, type Executable } from '../graph/executable';
 import { GpuExecutable, type CompileOptions } from '../graph/executor';
 import type { Graph } from '../graph/graph';
 import { CpuExecutable } from '../reference/interpreter';
@@ -26,6 +26,9 @@ export interface RuntimeInfo {
 const WANTED_FEATURES = ['subgroups', 'timestamp-query', 'shader-f16'] as const;
 
 export class Runtime {
+  /** The CPU reference's own lifetime (a GPU runtime's is its context's). */
+  private readonly host = new HostLife();
+
   protected constructor(
     readonly info: RuntimeInfo,
     private readonly ctx: GpuContext | null,
@@ -71,11 +74,16 @@ export class Runtime {
 
   /** Checks shapes and limits, plans buffers, builds pipelines and bind groups: once per graph. */
   async compile(graph: Graph, opts: CompileOptions = {}): Promise<Executable> {
-    if (!this.ctx) return new CpuExecutable(graph, opts.shareStateWith);
+    if (!this.ctx) {
+      this.host.check('compile');
+      return new CpuExecutable(graph, this.host, opts.shareStateWith);
+    }
     return GpuExecutable.compile(this.ctx, graph, opts);
   }
 
+  /** Releases the device; every later call on this runtime or its executables throws DestroyedError. */
   destroy(): void {
+    this.host.destroyed = true;
     if (!this.ctx || this.ctx.destroyed) return;
     this.ctx.destroyed = true;
     this.ctx.device.destroy();
