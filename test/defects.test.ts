@@ -1,11 +1,8 @@
 // The defects a hostile but fair probe found, one test each, run on the GPU runtime (Dawn) and on
 // the CPU reference wherever the defect concerns both: the same misuse must give the same error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DestroyedError, DeviceLostError, GPT2LMHeadModel, GptDecoder, Graph, InputError, Runtime, SeqgpuError, ShapeError,
-  readSafetensors, writeSafetensors,
-} from '../src/node';
-import { randomize } from './nn-util';
+import { DeviceLostError, Graph, Runtime, ShapeError, readSafetensors, writeSafetensors } from '../src/node';
+import { DEFECT_CHECKS } from './defect-checks';
 
 let gpu: Runtime;
 beforeAll(async () => {
@@ -16,90 +13,9 @@ afterAll(() => gpu?.destroy());
 const RUNTIMES = ['gpu', 'cpu'] as const;
 const rtOf = (name: (typeof RUNTIMES)[number]) => (name === 'gpu' ? gpu : Runtime.cpu());
 
-function reluGraph(n = 4) {
-  const g = new Graph();
-  g.output('y', g.relu(g.input('x', [n])));
-  return g;
-}
-
-describe.each(RUNTIMES)('feeds are copied when run() is called (%s)', (name) => {
-  it('a feed changed after run() returns does not change that run', async () => {
-    const exe = await rtOf(name).compile(reluGraph());
-    const x = new Float32Array([1, 2, 3, 4]);
-    const p = exe.run({ x });
-    x.fill(0);
-    expect(Array.from((await p).y)).toEqual([1, 2, 3, 4]);
-    exe.destroy();
-  });
-  it('back-to-back runs on one array keep their own values', async () => {
-    const exe = await rtOf(name).compile(reluGraph());
-    const x = new Float32Array([1, 2, 3, 4]);
-    const a = exe.run({ x });
-    x.set([5, 6, 7, 8]);
-    const b = exe.run({ x });
-    x.fill(-1);
-    const [ra, rb] = await Promise.all([a, b]);
-    expect(Array.from(ra.y)).toEqual([1, 2, 3, 4]);
-    expect(Array.from(rb.y)).toEqual([5, 6, 7, 8]);
-    exe.destroy();
-  });
-  it('a Float32Array on a SharedArrayBuffer is a valid feed and a valid constant', async () => {
-    const shared = new Float32Array(new SharedArrayBuffer(16));
-    shared.set([-1, 2, -3, 4]);
-    const exe = await rtOf(name).compile(reluGraph());
-    expect(Array.from((await exe.run({ x: shared })).y)).toEqual([0, 2, 0, 4]);
-    exe.destroy();
-    const g = new Graph();
-    g.output('y', g.add(g.input('x', [4]), g.constant(shared, [4])));
-    const e2 = await rtOf(name).compile(g);
-    expect(Array.from((await e2.run({ x: new Float32Array(4) })).y)).toEqual([-1, 2, -3, 4]);
-    e2.destroy();
-  });
-  it("an unfed input named 'constructor' is reported missing, not mistyped", async () => {
-    const g = new Graph();
-    g.output('y', g.relu(g.input('constructor', [2])));
-    const exe = await rtOf(name).compile(g);
-    await expect(exe.run({})).rejects.toThrow(/run: missing input 'constructor' \(f32 \[2\]\)/);
-    expect(Array.from((await exe.run({ constructor: new Float32Array([-1, 1]) })).y)).toEqual([0, 1]);
-    exe.destroy();
-  });
-});
-
-describe.each(RUNTIMES)('use after destroy: one DestroyedError naming what was destroyed (%s)', (name) => {
-  const stateGraph = () => {
-    const g = new Graph();
-    const s = g.state('s', [2]);
-    g.output('y', g.assign(s, g.input('x', [2]), { dim: 0, offset: 0 }));
-    return g;
-  };
-  const expectDestroyed = async (p: () => unknown, what: RegExp) => {
-    let err: unknown;
-    try {
-      await p();
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(DestroyedError);
-    expect(err).toBeInstanceOf(SeqgpuError);
-    expect((err as Error).message).toMatch(what);
-  };
-  it('after exe.destroy(): run, readState and resetState', async () => {
-    const exe = await rtOf(name).compile(stateGraph());
-    await exe.run({ x: new Float32Array([1, 2]) });
-    exe.destroy();
-    exe.destroy(); // twice is harmless
-    await expectDestroyed(() => exe.run({ x: new Float32Array(2) }), /^run: this executable was destroyed/);
-    await expectDestroyed(() => exe.readState('s'), /^readState: this executable was destroyed/);
-    await expectDestroyed(() => exe.resetState(), /^resetState: this executable was destroyed/);
-  });
-  it('after rt.destroy(): compile, and run, readState and resetState of its executables', async () => {
-    const rt = name === 'gpu' ? await Runtime.create() : Runtime.cpu();
-    const exe = await rt.compile(stateGraph());
-    rt.destroy();
-    await expectDestroyed(() => rt.compile(stateGraph()), /^compile: the runtime was destroyed/);
-    await expectDestroyed(() => exe.run({ x: new Float32Array(2) }), /^run: the runtime was destroyed/);
-    await expectDestroyed(() => exe.readState('s'), /^readState: the runtime was destroyed/);
-    await expectDestroyed(() => exe.resetState(), /^resetState: the runtime was destroyed/);
+describe.each(RUNTIMES)('run-time defects (%s)', (name) => {
+  it.each(Object.keys(DEFECT_CHECKS))('%s', async (check) => {
+    await DEFECT_CHECKS[check]({ rt: rtOf(name), fresh: async () => (name === 'gpu' ? Runtime.create() : Runtime.cpu()) });
   });
 });
 
@@ -115,54 +31,6 @@ describe('device loss during compile()', () => {
     rt.device!.destroy();
     await expect(p).rejects.toBeInstanceOf(DeviceLostError);
     await expect(p).rejects.toThrow(/compile.*the GPU device was lost/);
-  });
-});
-
-describe.each(RUNTIMES)('build and reference corners (%s)', (name) => {
-  it('linear with in_features 0 gives the bias broadcast, as torch', async () => {
-    const g = new Graph();
-    g.output('y', g.linear(g.input('x', [2, 0]), g.input('w', [3, 0]), g.input('b', [3])));
-    const exe = await rtOf(name).compile(g);
-    const { y } = await exe.run({ x: new Float32Array(0), w: new Float32Array(0), b: new Float32Array([1, -2, 3]) });
-    expect(Array.from(y)).toEqual([1, -2, 3, 1, -2, 3]);
-    exe.destroy();
-  });
-  it('an embedding whose ids are computed in the graph (a slice) runs', async () => {
-    const g = new Graph();
-    const ids = g.slice(g.input('ids', [5], 'i32'), 0, 1, 4);
-    g.output('y', g.embedding(ids, g.input('w', [4, 2])));
-    const exe = await rtOf(name).compile(g);
-    const w = new Float32Array([0, 1, 10, 11, 20, 21, 30, 31]);
-    const { y } = await exe.run({ ids: new Int32Array([9, 3, 0, 2, 9]), w });
-    expect(Array.from(y)).toEqual([30, 31, 0, 1, 20, 21]);
-    exe.destroy();
-  });
-  it('a computed id out of range reads zeros, and run() rejects naming the op; the state write stays', async () => {
-    const g = new Graph();
-    const ids = g.slice(g.input('ids', [3], 'i32'), 0, 0, 2);
-    const e = g.embedding(ids, g.input('w', [4, 2]));
-    const s = g.state('s', [2, 2]);
-    g.output('y', g.assign(s, e, { dim: 0, offset: 0 }));
-    const exe = await rtOf(name).compile(g);
-    const w = new Float32Array([0, 1, 10, 11, 20, 21, 30, 31]);
-    await expect(exe.run({ ids: new Int32Array([1, 7, 0]), w })).rejects.toThrow(
-      /^embedding: ids \[2\] computed in the graph hold 7; valid values are 0\.\.3/,
-    );
-    await expect(exe.run({ ids: new Int32Array([-2, 3, 0]), w })).rejects.toBeInstanceOf(InputError);
-    expect(Array.from(await exe.readState('s'))).toEqual([0, 0, 30, 31]);
-    // The same executable runs on after the rejected run.
-    expect(Array.from((await exe.run({ ids: new Int32Array([2, 1, 0]), w })).y)).toEqual([20, 21, 10, 11]);
-    exe.destroy();
-  });
-  it('a gather whose index is computed in the graph runs, and an index out of range rejects', async () => {
-    const g = new Graph();
-    const index = g.slice(g.input('index', [4], 'i32'), 0, 1, 3);
-    g.output('y', g.gather(g.input('x', [5]), 0, index));
-    const exe = await rtOf(name).compile(g);
-    const x = new Float32Array([10, 11, 12, 13, 14]);
-    expect(Array.from((await exe.run({ index: new Int32Array([0, 4, 2, 0]), x })).y)).toEqual([14, 12]);
-    await expect(exe.run({ index: new Int32Array([0, 5, 2, 0]), x })).rejects.toThrow(/^gather: index \[2\] computed in the graph hold 5/);
-    exe.destroy();
   });
 });
 
@@ -222,22 +90,14 @@ describe('safetensors names', () => {
   });
 });
 
-describe.each(RUNTIMES)('model calls in flight are serialised (%s)', (name) => {
-  it('two generate() calls on one GptDecoder give the tokens each gives alone', async () => {
-    const model = new GPT2LMHeadModel({ vocabSize: 37, nPositions: 16, nEmbd: 16, nLayer: 1, nHead: 2 });
-    randomize(model, 5);
-    const rt = rtOf(name);
-    const dec = await GptDecoder.create(rt, model, { maxLen: 16 });
-    const a = [[1, 2, 3]], b = [[5, 4]];
-    const soloA = await dec.generate(a, { maxNewTokens: 6 });
-    const soloB = await dec.generate(b, { maxNewTokens: 6 });
-    // Two prompts that continue differently, so an interleaving that mixes their caches shows.
-    expect(soloA.tokens[0].slice(3)).not.toEqual(soloB.tokens[0].slice(2));
-    const [pa, pb] = [dec.generate(a, { maxNewTokens: 6 }), dec.generate(b, { maxNewTokens: 6 })];
-    a[0].push(9); // the call already holds its own copy of the prompt
-    const [ra, rb] = await Promise.all([pa, pb]);
-    expect(ra.tokens).toEqual(soloA.tokens);
-    expect(rb.tokens).toEqual(soloB.tokens);
-    dec.destroy();
+describe('mixing runtimes', () => {
+  it('shareStateWith an executable of the other runtime is an InputError on both', async () => {
+    const g = new Graph();
+    g.output('y', g.assign(g.state('s', [2]), g.input('x', [2]), { dim: 0, offset: 0 }));
+    const onGpu = await gpu.compile(g), onCpu = await Runtime.cpu().compile(g);
+    await expect(gpu.compile(g, { shareStateWith: onCpu })).rejects.toThrow(/shareStateWith must be an executable of a GPU runtime/);
+    await expect(Runtime.cpu().compile(g, { shareStateWith: onGpu })).rejects.toThrow(/shareStateWith must be an executable of the CPU runtime/);
+    onGpu.destroy();
+    onCpu.destroy();
   });
 });

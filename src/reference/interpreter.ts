@@ -23,6 +23,9 @@ export class CpuExecutable implements Executable {
   ) {
     this.outputNames = [...graph.outputs.keys()];
     this.zeroStates_();
+    if (shareStateWith && !(shareStateWith instanceof CpuExecutable)) {
+      throw new InputError('compile: shareStateWith must be an executable of the CPU runtime');
+    }
     if (shareStateWith instanceof CpuExecutable) {
       for (const [name, v] of this.states) {
         const other = shareStateWith.states.get(name);
