@@ -261,7 +261,7 @@ export class BenchRunner {
           }, opts.budgetMs / 2, 3);
         }
         const gpuTimed = gpu.length > 0 && gpu.every((x) => x > 0);
-        const steps = 'steps' in exe ? (exe as { steps: string[] }).steps : [];
+        const steps = exe.steps;
         const row = timedRow(c, impl, wall, opts.roofline, gpuTimed ? median(gpu) : null);
         row.maxAbsErr = maxAbsErr;
         row.dispatches = exe.stats.dispatches;

@@ -140,7 +140,7 @@ describe('fully masked rows and dispatches', () => {
     await exe.run({ q: randn(2 * 4 * 33 * 16, 1), k: randn(2 * 4 * 40 * 16, 2), v: randn(2 * 4 * 40 * 8, 3), m: new Uint8Array(80).fill(1) });
     expect(exe.stats.dispatches).toBe(1);
     expect(exe.stats.submits).toBe(1);
-    const steps = (exe as unknown as { steps: string[] }).steps;
+    const steps = exe.steps;
     expect(steps).toHaveLength(1);
     expect(steps[0]).toMatch(/^attention#\d+ \[2, 4, 33, 8\]/);
     exe.destroy();

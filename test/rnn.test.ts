@@ -17,7 +17,7 @@ async function stats(s: RnnSpec, variant?: 'step' | 'persistent') {
   const exe = await gpu.compile(graph, variant ? { variants: { [family]: variant } } : {});
   try {
     await exe.run(feeds);
-    return { ...exe.stats, steps: (exe as unknown as { steps: string[] }).steps };
+    return { ...exe.stats, steps: exe.steps };
   } finally {
     exe.destroy();
   }

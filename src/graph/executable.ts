@@ -34,6 +34,11 @@ export interface Executable {
   outputShape(name: string): number[];
   readonly outputNames: string[];
   readonly stats: ExecStats;
+  /**
+   * What a run does, in order: one label per GPU dispatch with its kernel variant (e.g.
+   * `linear#3 [2, 5, 16] +relu (register)`), or one per evaluated node on the CPU reference.
+   */
+  readonly steps: string[];
   /** Zeroes every g.state() tensor. */
   resetState(): void;
   /** A copy of a g.state() tensor's current contents. */

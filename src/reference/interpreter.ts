@@ -56,6 +56,11 @@ export class CpuExecutable implements Executable {
     return Float32Array.from(s.data);
   }
 
+  get steps(): string[] {
+    const live = liveNodes(this.graph);
+    return this.graph.nodes.filter((n) => live[n.id]).map((n) => `${n.node.op}#${n.id} ${fmtShape(n.shape)} (reference)`);
+  }
+
   outputShape(name: string): number[] {
     return this.graph.nodes[checkOutputName(this.graph, name)].shape.slice();
   }
