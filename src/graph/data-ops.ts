@@ -1,7 +1,7 @@
 // Builders of the data-movement ops whole models need: state kept on the GPU between runs (a KV
 // cache), assign into it at a fixed or fed offset, slice, concat and torch.gather.
 import { ShapeError, fmtShape } from '../errors';
-import type { Graph, Tensor } from './graph';
+import type { GraphLike as Graph, Tensor } from './ir';
 import { checkShape, normDim } from './shapes';
 
 export function buildState(g: Graph, name: string, shape: number[]): Tensor {

@@ -1,80 +1,15 @@
 // The Graph IR and its op builders. Builders infer and check shapes as the graph is built, so a
 // shape error surfaces at the line that made it, naming the op and the shapes.
 import { ShapeError, fmtShape } from '../errors';
+import { DTYPES, Tensor, type Binary, type DType, type GraphLike, type GraphNode, type Node, type Unary } from './ir';
 import { broadcastShapes, checkShape, normDim, numel } from './shapes';
 import { buildAssign, buildConcat, buildGather, buildSlice, buildState } from './data-ops';
 import { buildAttention, buildLayerNorm, buildRnn, type AttentionOptions, type RnnOptions, type RnnParams } from './seq-ops';
 
-export type DType = 'f32' | 'i32' | 'bool';
-export type Unary = 'relu' | 'tanh' | 'sigmoid';
-export type Binary = 'add' | 'sub' | 'mul' | 'div';
+export { Tensor, liveNodes } from './ir';
+export type { Binary, Cell, DType, GraphNode, Node, NodeOf, RnnNode, Unary } from './ir';
 
-export type Node =
-  | { op: 'input'; name: string }
-  | { op: 'constant'; data: Float32Array | Int32Array }
-  | { op: 'matmul' }
-  | { op: 'linear'; hasBias: boolean }
-  | { op: Binary }
-  | { op: Unary }
-  | { op: 'softmax'; dim: number }
-  | { op: 'reshape' }
-  | { op: 'transpose'; dim0: number; dim1: number }
-  | { op: 'gelu'; approximate: 'none' | 'tanh' }
-  | { op: 'layerNorm'; normalized: number; eps: number; hasWeight: boolean; hasBias: boolean }
-  | { op: 'embedding' }
-  | { op: 'attention'; scale: number; isCausal: boolean; mask: 'none' | 'bool' | 'float' }
-  | RnnNode
-  | { op: 'state'; name: string }
-  | { op: 'assign'; dim: number; offset: number; dynamic: boolean }
-  | { op: 'slice'; dim: number; start: number }
-  | { op: 'concat'; dim: number }
-  | { op: 'gather'; dim: number }
-  /** Output `index` of a multi-output node (the recurrent ops' hN and cN). */
-  | { op: 'select'; index: number };
-
-export type Cell = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
-
-/** A recurrent layer stack; inputs are [x, ...params in `paramNames` order, h0?, c0?]. */
-export interface RnnNode {
-  op: 'rnn';
-  cell: Cell;
-  hiddenSize: number;
-  numLayers: number;
-  bidirectional: boolean;
-  batchFirst: boolean;
-  hasBias: boolean;
-  hasH0: boolean;
-  hasC0: boolean;
-  paramNames: string[];
-}
-
-export type NodeOf<K extends Node['op']> = Extract<Node, { op: K }>;
-
-export interface GraphNode<N extends Node = Node> {
-  id: number;
-  node: N;
-  inputs: number[];
-  shape: number[];
-  dtype: DType;
-}
-
-/** A value in a graph: what op builders take and return. */
-export class Tensor {
-  constructor(
-    readonly graph: Graph,
-    readonly id: number,
-  ) {}
-  get shape(): number[] {
-    return this.graph.nodes[this.id].shape.slice();
-  }
-  get dtype(): DType {
-    return this.graph.nodes[this.id].dtype;
-  }
-}
-
-const DTYPES: readonly DType[] = ['f32', 'i32', 'bool'];
-
-export class Graph {
+export class Graph implements GraphLike {
   readonly nodes: GraphNode[] = [];
   readonly inputs = new Map<string, number>();
   readonly outputs = new Map<string, number>();
@@ -120,7 +55,7 @@ export class Graph {
       );
     }
     const batch = broadcastShapes('matmul (batch dims)', as.slice(0, -2), bs.slice(0, -2));
-    return this.addNode({ op: 'matmul' }, [a.id, b.id], [...batch, m, n]);
+    return this.addNode({ op: 'matmul', act: 'none', residual: false }, [a.id, b.id], [...batch, m, n]);
   }
 
   /** torch.nn.functional.linear: x [..., in] . weight[out, in]^T + bias[out]. */
@@ -139,7 +74,7 @@ export class Graph {
       throw new ShapeError(`linear: bias ${fmtShape(bias.shape)} must be [${ws[0]}] for weight ${fmtShape(ws)}`);
     }
     const inputs = bias ? [x.id, weight.id, bias.id] : [x.id, weight.id];
-    return this.addNode({ op: 'linear', hasBias: !!bias }, inputs, [...xs.slice(0, -1), ws[0]]);
+    return this.addNode({ op: 'linear', hasBias: !!bias, act: 'none', residual: false }, inputs, [...xs.slice(0, -1), ws[0]]);
   }
 
   add(a: Tensor, b: Tensor): Tensor {
@@ -319,17 +254,4 @@ export class Graph {
     this.nodes.push({ id, node, inputs, shape, dtype });
     return new Tensor(this, id);
   }
-}
-
-/**
- * The nodes a run must compute: those the outputs depend on, and every assign (a write into state
- * is an effect of its own, read by later runs) with what it depends on.
- */
-export function liveNodes(graph: Graph): boolean[] {
-  const live = graph.nodes.map((n) => n.node.op === 'assign');
-  for (const id of graph.outputs.values()) live[id] = true;
-  for (let i = graph.nodes.length - 1; i >= 0; i--) {
-    if (live[i]) for (const j of graph.nodes[i].inputs) live[j] = true;
-  }
-  return live;
 }

@@ -8,7 +8,7 @@ import { ACT, matmulBind, planMatmul } from '../kernels/matmul';
 import { planRecurrence, type Recurrence } from '../kernels/rnn';
 import type { GraphNode, NodeOf } from './graph';
 import { contiguous, type LowerCtx, type Val } from './planner';
-import { GATES } from './seq-ops';
+import { GATES } from './ir';
 
 type RnnGraphNode = GraphNode<NodeOf<'rnn'>>;
 

@@ -1,7 +1,7 @@
 // Builders of the sequence ops (recurrent stacks, attention, layer norm): the torch-name and shape
 // checks that make a wrong parameter a ShapeError at build time, naming the op and the shapes.
 import { ShapeError, fmtShape } from '../errors';
-import type { Cell, Graph, Tensor } from './graph';
+import { checkRnnParamShapes, rnnParamNames, type Cell, type GraphLike as Graph, type Tensor } from './ir';
 import { broadcastShapes, numel } from './shapes';
 
 export type RnnParams = Record<string, Tensor>;
@@ -25,21 +25,6 @@ export interface AttentionOptions {
   scale?: number;
 }
 
-export const GATES: Record<Cell, number> = { lstm: 4, gru: 3, rnn_tanh: 1, rnn_relu: 1 };
-
-/** The torch names a stack needs, in the order the node's inputs carry them. */
-export function rnnParamNames(layers: number, directions: number, bias: boolean): string[] {
-  const names: string[] = [];
-  for (let l = 0; l < layers; l++) {
-    for (let d = 0; d < directions; d++) {
-      const sfx = `_l${l}${d ? '_reverse' : ''}`;
-      names.push(`weight_ih${sfx}`, `weight_hh${sfx}`);
-      if (bias) names.push(`bias_ih${sfx}`, `bias_hh${sfx}`);
-    }
-  }
-  return names;
-}
-
 export function buildRnn(g: Graph, cell: Cell, x: Tensor, params: RnnParams, opts: RnnOptions): Tensor[] {
   const op = cell.startsWith('rnn') ? 'rnn' : cell;
   g.checkF32(op, x);
@@ -61,7 +46,6 @@ export function buildRnn(g: Graph, cell: Cell, x: Tensor, params: RnnParams, opt
   const I = xs[2];
   // torch raises on an empty sequence rather than return h0 unchanged.
   if (T === 0) throw new ShapeError(`${op}: x ${fmtShape(xs)} has sequence length 0; torch needs at least one step`);
-  const G = GATES[cell] * H;
 
   const names = rnnParamNames(L, D, bias);
   const given = Object.keys(params ?? {});
@@ -74,17 +58,8 @@ export function buildRnn(g: Graph, cell: Cell, x: Tensor, params: RnnParams, opt
     const hint = !bias && missing.length === 0 ? '' : bias && missing.some((n) => n.startsWith('bias')) ? " (pass bias: false for a stack without biases)" : '';
     throw new ShapeError(`${op}: parameters for ${L} layer(s), ${D} direction(s): ${parts.join('; ')}${hint}`);
   }
-  const bad: string[] = [];
-  for (const name of names) {
-    const t = params[name];
-    g.checkF32(`${op} (${name})`, t);
-    const layer = Number(/_l(\d+)/.exec(name)![1]);
-    const want = name.startsWith('weight_ih') ? [G, layer === 0 ? I : D * H] : name.startsWith('weight_hh') ? [G, H] : [G];
-    if (fmtShape(t.shape) !== fmtShape(want)) bad.push(`${name} is ${fmtShape(t.shape)}, expected ${fmtShape(want)}`);
-  }
-  if (bad.length) {
-    throw new ShapeError(`${op}: hiddenSize ${H}, input size ${I}, ${GATES[cell]} gate(s): ${bad.join('; ')}`);
-  }
+  for (const name of names) g.checkF32(`${op} (${name})`, params[name]);
+  checkRnnParamShapes(cell, H, I, D, Object.fromEntries(names.map((n) => [n, params[n].shape])));
   const state = [D * L, B, H];
   for (const [name, t] of [['h0', opts.h0], ['c0', opts.c0]] as const) {
     if (!t) continue;
@@ -158,3 +133,6 @@ export function buildLayerNorm(g: Graph, x: Tensor, normalizedShape: number[], w
   const inputs = [x.id, ...(weight ? [weight.id] : []), ...(bias ? [bias.id] : [])];
   return g.addNode({ op: 'layerNorm', normalized: numel(ns), eps, hasWeight: !!weight, hasBias: !!bias }, inputs, xs);
 }
+
+// Older import sites; the recurrent vocabulary lives in ir.ts.
+export { GATES, rnnParamNames } from './ir';

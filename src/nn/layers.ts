@@ -3,7 +3,8 @@
 // torch's reset_parameters, drawn from the seeded module generator.
 import { ShapeError } from '../errors';
 import type { Graph, Tensor } from '../graph/graph';
-import { rnnParamNames, type RnnParams } from '../graph/seq-ops';
+import { rnnParamNames, rnnParamShape, type Cell } from '../graph/ir';
+import type { RnnParams } from '../graph/seq-ops';
 import { numel } from '../graph/shapes';
 import { Module, initFill, initNormal, initUniform, type Parameter } from './module';
 
@@ -89,7 +90,7 @@ abstract class RecurrentBase extends Module {
   readonly hasBias: boolean;
   readonly params: Record<string, Parameter> = {};
 
-  constructor(op: string, gates: number, readonly inputSize: number, readonly hiddenSize: number, opts: RecurrentOptions) {
+  constructor(op: string, cell: Cell, readonly inputSize: number, readonly hiddenSize: number, opts: RecurrentOptions) {
     super();
     positive(op, 'inputSize', inputSize);
     positive(op, 'hiddenSize', hiddenSize);
@@ -98,11 +99,9 @@ abstract class RecurrentBase extends Module {
     this.bidirectional = opts.bidirectional ?? false;
     this.batchFirst = opts.batchFirst ?? false;
     this.hasBias = opts.bias ?? true;
-    const D = this.bidirectional ? 2 : 1, G = gates * hiddenSize, bound = 1 / Math.sqrt(hiddenSize);
+    const D = this.bidirectional ? 2 : 1, bound = 1 / Math.sqrt(hiddenSize);
     for (const name of rnnParamNames(this.numLayers, D, this.hasBias)) {
-      const layer = Number(/_l(\d+)/.exec(name)![1]);
-      const shape = name.startsWith('weight_ih') ? [G, layer === 0 ? inputSize : D * hiddenSize]
-        : name.startsWith('weight_hh') ? [G, hiddenSize] : [G];
+      const shape = rnnParamShape(name, cell, hiddenSize, inputSize, D);
       this.params[name] = this.addParameter(name, shape, initUniform(numel(shape), bound));
     }
   }
@@ -122,7 +121,7 @@ abstract class RecurrentBase extends Module {
 export class RNN extends RecurrentBase {
   readonly nonlinearity: 'tanh' | 'relu';
   constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions & { nonlinearity?: 'tanh' | 'relu' } = {}) {
-    super('RNN', 1, inputSize, hiddenSize, opts);
+    super('RNN', 'rnn_tanh', inputSize, hiddenSize, opts);
     this.nonlinearity = opts.nonlinearity ?? 'tanh';
     if (this.nonlinearity !== 'tanh' && this.nonlinearity !== 'relu') {
       throw new ShapeError(`RNN: nonlinearity must be 'tanh' or 'relu', got '${this.nonlinearity}'`);
@@ -136,7 +135,7 @@ export class RNN extends RecurrentBase {
 /** torch.nn.LSTM (gates i, f, g, o; no proj_size). forward: x, optional { h0, c0 } → output, hN, cN. */
 export class LSTM extends RecurrentBase {
   constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions = {}) {
-    super('LSTM', 4, inputSize, hiddenSize, opts);
+    super('LSTM', 'lstm', inputSize, hiddenSize, opts);
   }
   forward(g: Graph, x: Tensor, state: { h0?: Tensor; c0?: Tensor } = {}): { output: Tensor; hN: Tensor; cN: Tensor } {
     return g.lstm(x, this.graphParams(g), { ...this.graphOptions(), h0: state.h0, c0: state.c0 });
@@ -146,7 +145,7 @@ export class LSTM extends RecurrentBase {
 /** torch.nn.GRU (gates r, z, n). forward: x, optional h0 → output, hN. */
 export class GRU extends RecurrentBase {
   constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions = {}) {
-    super('GRU', 3, inputSize, hiddenSize, opts);
+    super('GRU', 'gru', inputSize, hiddenSize, opts);
   }
   forward(g: Graph, x: Tensor, h0?: Tensor): { output: Tensor; hN: Tensor } {
     return g.gru(x, this.graphParams(g), { ...this.graphOptions(), h0 });
