@@ -12,6 +12,7 @@ const dist = `${root}/dist/seqgpu.js`;
 beforeAll(() => {
   execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
   execFileSync('npx', ['vite', 'build', '--mode', 'node', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  execFileSync('npx', ['vite', 'build', '--mode', 'testing', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
 }, 120_000);
 
 describe('dist/seqgpu.js', () => {
@@ -42,6 +43,28 @@ describe('dist/seqgpu.js', () => {
     g.output('y', g.relu(g.input('x', [4])));
     const exe = await rt.compile(g);
     expect(Array.from((await exe.run({ x: new Float32Array([-1, 2, -3, 4]) })).y)).toEqual([0, 2, 0, 4]);
+    rt.destroy();
+  });
+});
+
+describe('dist/testing.js (seqgpu/testing)', () => {
+  it('holds no engine of its own and counts the buffers of a Runtime from dist/node.js', async () => {
+    const src = readFileSync(`${root}/dist/testing.js`, 'utf8');
+    expect(src).not.toMatch(/^\s*import\s/m);
+    expect(src).not.toContain('fn matmul');
+    const testing = await import(/* @vite-ignore */ pathToFileURL(`${root}/dist/testing.js`).href);
+    const m = await import(/* @vite-ignore */ pathToFileURL(`${root}/dist/node.js`).href);
+    const rt = await m.Runtime.create();
+    const base = testing.liveBuffers(rt);
+    const g = new m.Graph();
+    g.output('y', g.relu(g.input('x', [4])));
+    const exe = await rt.compile(g);
+    expect(testing.liveBuffers(rt)).toBeGreaterThan(base);
+    await exe.run({ x: new Float32Array(4) });
+    exe.destroy();
+    expect(testing.liveBuffers(rt)).toBe(base);
+    expect(testing.bufferCounts(rt).live).toBe(base);
+    expect(() => testing.liveBuffers(m.Runtime.cpu())).toThrow(/CPU runtime/);
     rt.destroy();
   });
 });
