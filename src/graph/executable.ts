@@ -1,6 +1,6 @@
 // What a compiled graph looks like to callers, GPU or CPU, and the feed checks both share.
 import { DestroyedError, InputError, fmtShape, runtimeDestroyed } from '../errors';
-import type { DType, Graph } from './graph';
+import type { DType, GraphIR as Graph } from './ir';
 import { numel } from './shapes';
 
 export type Feed = Float32Array | Int32Array | Uint8Array;
@@ -85,6 +85,15 @@ export class HostLife implements RuntimeLife {
 /** Throws DestroyedError for a call on a destroyed executable; `what` names the call. */
 export function checkNotDestroyed(destroyed: boolean, what: string): void {
   if (destroyed) throw new DestroyedError(`${what}: this executable was destroyed (exe.destroy())`);
+}
+
+/** Throws InputError (before any dispatch, on the GPU too) for a value outside [min, max]. */
+export function checkRange(op: string, what: string, values: ArrayLike<number>, shape: number[], min: number, max: number): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!(values[i] >= min && values[i] <= max)) {
+      throw new InputError(`${op}: ${what} ${fmtShape(shape)} hold ${values[i]} at flat index ${i}; valid values are ${min}..${max}`);
+    }
+  }
 }
 
 /** The run-time error for an index computed in the graph (not fed) that fell outside its range. */

@@ -11,7 +11,7 @@ import {
 import type { Graph } from './graph';
 import { planGraph, type Plan } from './planner';
 import { Serial } from './serial';
-import { checkRange } from '../reference/data';
+import { checkRange } from './executable';
 
 export interface CompileOptions extends KernelOverrides {
   /**

@@ -2,9 +2,16 @@
 // shape error surfaces at the line that made it, naming the op and the shapes.
 import { ShapeError, fmtShape } from '../errors';
 import { DTYPES, Tensor, type Binary, type DType, type GraphLike, type GraphNode, type Node, type Unary } from './ir';
-import { broadcastShapes, checkShape, normDim, numel } from './shapes';
-import { buildAssign, buildConcat, buildGather, buildSlice, buildState } from './data-ops';
-import { buildAttention, buildLayerNorm, buildRnn, type AttentionOptions, type RnnOptions, type RnnParams } from './seq-ops';
+import { checkShape, numel } from './shapes';
+import { buildAttention, type AttentionOptions } from '../ops/attention';
+import { buildAssign, buildConcat, buildGather, buildSlice, buildState } from '../ops/copy';
+import { buildReshape, buildTranspose } from '../ops/core';
+import { buildBinary, buildGelu, buildUnary } from '../ops/elementwise';
+import { buildEmbedding } from '../ops/embedding';
+import { buildLayerNorm } from '../ops/layernorm';
+import { buildLinear, buildMatmul } from '../ops/matmul';
+import { buildRnn, type RnnOptions, type RnnParams } from '../ops/rnn';
+import { buildSoftmax } from '../ops/softmax';
 
 export { Tensor, liveNodes } from './ir';
 export type { Binary, Cell, DType, GraphNode, Node, NodeOf, RnnNode, Unary } from './ir';
@@ -43,38 +50,12 @@ export class Graph implements GraphLike {
 
   /** torch.matmul for rank >= 2: [..., M, K] x [..., K, N] -> [..., M, N], batch dims broadcast. */
   matmul(a: Tensor, b: Tensor): Tensor {
-    this.checkF32('matmul', a, b);
-    const as = a.shape, bs = b.shape;
-    if (as.length < 2 || bs.length < 2) {
-      throw new ShapeError(`matmul: both operands need rank >= 2, got ${fmtShape(as)} and ${fmtShape(bs)}`);
-    }
-    const [m, k] = as.slice(-2), [k2, n] = bs.slice(-2);
-    if (k !== k2) {
-      throw new ShapeError(
-        `matmul: ${fmtShape(as)} x ${fmtShape(bs)}: inner dims differ (a[-1] = ${k}, b[-2] = ${k2})`,
-      );
-    }
-    const batch = broadcastShapes('matmul (batch dims)', as.slice(0, -2), bs.slice(0, -2));
-    return this.addNode({ op: 'matmul', act: 'none', residual: false }, [a.id, b.id], [...batch, m, n]);
+    return buildMatmul(this, a, b);
   }
 
   /** torch.nn.functional.linear: x [..., in] . weight[out, in]^T + bias[out]. */
   linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
-    this.checkF32('linear', x, weight, ...(bias ? [bias] : []));
-    const xs = x.shape, ws = weight.shape;
-    if (xs.length < 1 || ws.length !== 2) {
-      throw new ShapeError(`linear: x ${fmtShape(xs)} needs rank >= 1 and weight ${fmtShape(ws)} rank 2`);
-    }
-    if (xs[xs.length - 1] !== ws[1]) {
-      throw new ShapeError(
-        `linear: x ${fmtShape(xs)} has ${xs[xs.length - 1]} features but weight ${fmtShape(ws)} expects ${ws[1]}`,
-      );
-    }
-    if (bias && (bias.shape.length !== 1 || bias.shape[0] !== ws[0])) {
-      throw new ShapeError(`linear: bias ${fmtShape(bias.shape)} must be [${ws[0]}] for weight ${fmtShape(ws)}`);
-    }
-    const inputs = bias ? [x.id, weight.id, bias.id] : [x.id, weight.id];
-    return this.addNode({ op: 'linear', hasBias: !!bias, act: 'none', residual: false }, inputs, [...xs.slice(0, -1), ws[0]]);
+    return buildLinear(this, x, weight, bias);
   }
 
   add(a: Tensor, b: Tensor): Tensor {
@@ -101,44 +82,17 @@ export class Graph implements GraphLike {
 
   /** Stable softmax along `dim` (default the last). */
   softmax(x: Tensor, dim = -1): Tensor {
-    this.checkF32('softmax', x);
-    const s = x.shape;
-    if (s.length === 0) throw new ShapeError('softmax: needs rank >= 1, got a scalar []');
-    const d = normDim('softmax', dim, s.length, s);
-    return this.addNode({ op: 'softmax', dim: d }, [x.id], s);
+    return buildSoftmax(this, x, dim);
   }
 
   /** torch.reshape; one dim may be -1. */
   reshape(x: Tensor, shape: number[]): Tensor {
-    this.checkOwn('reshape', x);
-    const n = numel(x.shape);
-    const free = shape.filter((d) => d === -1).length;
-    if (free > 1 || shape.some((d) => !Number.isInteger(d) || d < -1)) {
-      throw new ShapeError(`reshape: invalid target shape ${fmtShape(shape)} for ${fmtShape(x.shape)}`);
-    }
-    const known = numel(shape.filter((d) => d !== -1));
-    let out = shape.slice();
-    if (free) {
-      if (known === 0 || n % known !== 0) {
-        throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${n} elements) to ${fmtShape(shape)}`);
-      }
-      out = shape.map((d) => (d === -1 ? n / known : d));
-    }
-    if (numel(out) !== n) {
-      throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${n} elements) to ${fmtShape(shape)}`);
-    }
-    return this.addNode({ op: 'reshape' }, [x.id], out, x.dtype);
+    return buildReshape(this, x, shape);
   }
 
   /** torch.transpose: swaps dim0 and dim1. */
   transpose(x: Tensor, dim0: number, dim1: number): Tensor {
-    this.checkOwn('transpose', x);
-    const s = x.shape;
-    const d0 = normDim('transpose', dim0, s.length, s);
-    const d1 = normDim('transpose', dim1, s.length, s);
-    const out = s.slice();
-    [out[d0], out[d1]] = [s[d1], s[d0]];
-    return this.addNode({ op: 'transpose', dim0: d0, dim1: d1 }, [x.id], out, x.dtype);
+    return buildTranspose(this, x, dim0, dim1);
   }
 
   /**
@@ -172,9 +126,7 @@ export class Graph implements GraphLike {
 
   /** torch.nn.functional.gelu: exact (erf) or the tanh approximation. */
   gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
-    this.checkF32('gelu', x);
-    if (approximate !== 'none' && approximate !== 'tanh') throw new ShapeError(`gelu: approximate must be 'none' or 'tanh', got '${approximate}'`);
-    return this.addNode({ op: 'gelu', approximate }, [x.id], x.shape);
+    return buildGelu(this, x, approximate);
   }
 
   /** torch.nn.functional.layer_norm over the trailing `normalizedShape` dims. */
@@ -184,12 +136,7 @@ export class Graph implements GraphLike {
 
   /** torch.nn.functional.embedding: ids (i32, any shape) index rows of weight [num, dim]. */
   embedding(ids: Tensor, weight: Tensor): Tensor {
-    this.checkOwn('embedding', ids, weight);
-    if (ids.dtype !== 'i32') throw new ShapeError(`embedding: ids must be i32, got ${ids.dtype} ${fmtShape(ids.shape)}`);
-    if (weight.dtype !== 'f32' || weight.shape.length !== 2) {
-      throw new ShapeError(`embedding: weight must be f32 [num, dim], got ${weight.dtype} ${fmtShape(weight.shape)}`);
-    }
-    return this.addNode({ op: 'embedding' }, [ids.id, weight.id], [...ids.shape, weight.shape[1]]);
+    return buildEmbedding(this, ids, weight);
   }
 
   /**
@@ -222,13 +169,11 @@ export class Graph implements GraphLike {
   }
 
   private binary_(op: Binary, a: Tensor, b: Tensor): Tensor {
-    this.checkF32(op, a, b);
-    return this.addNode({ op }, [a.id, b.id], broadcastShapes(op, a.shape, b.shape));
+    return buildBinary(this, op, a, b);
   }
 
   private unary_(op: Unary, x: Tensor): Tensor {
-    this.checkF32(op, x);
-    return this.addNode({ op }, [x.id], x.shape);
+    return buildUnary(this, op, x);
   }
 
   /** @internal Checks that every operand is a tensor of this graph. */

@@ -71,6 +71,9 @@ export interface GraphLike {
   checkF32(op: string, ...ts: Tensor[]): void;
 }
 
+/** A graph as passes, the planner and the interpreter read it (the fusion pass returns one). */
+export type GraphIR = Pick<GraphLike, 'nodes' | 'inputs' | 'outputs' | 'states'>;
+
 /** A value in a graph: what op builders take and return. */
 export class Tensor {
   constructor(
@@ -99,7 +102,7 @@ export function liveNodes(graph: Pick<GraphLike, 'nodes' | 'outputs'>): boolean[
 }
 
 /** How many nodes read each node (a node read twice by one node counts twice). */
-export function countUses(graph: Pick<GraphLike, 'nodes'>): number[] {
+export function countUses(graph: Pick<GraphIR, 'nodes'>): number[] {
   const uses = new Array<number>(graph.nodes.length).fill(0);
   for (const n of graph.nodes) for (const i of n.inputs) uses[i]++;
   return uses;

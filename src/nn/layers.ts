@@ -4,7 +4,7 @@
 import { ShapeError } from '../errors';
 import type { Graph, Tensor } from '../graph/graph';
 import { rnnParamNames, rnnParamShape, type Cell } from '../graph/ir';
-import type { RnnParams } from '../graph/seq-ops';
+import type { RnnParams } from '../ops/rnn';
 import { numel } from '../graph/shapes';
 import { Module, initFill, initNormal, initUniform, type Parameter } from './module';
 

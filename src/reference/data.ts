@@ -1,5 +1,4 @@
 // CPU reference of the data-movement ops: slice, concat, gather and assign (into a state's data).
-import { InputError, fmtShape } from '../errors';
 import { contiguousStrides, numel } from '../graph/shapes';
 import type { Value } from './ops';
 
@@ -53,11 +52,4 @@ export function assign(state: Value, value: Value, dim: number, offset: number):
   return state;
 }
 
-/** Throws InputError (before any dispatch, on the GPU too) for a value outside [min, max]. */
-export function checkRange(op: string, what: string, values: ArrayLike<number>, shape: number[], min: number, max: number): void {
-  for (let i = 0; i < values.length; i++) {
-    if (!(values[i] >= min && values[i] <= max)) {
-      throw new InputError(`${op}: ${what} ${fmtShape(shape)} hold ${values[i]} at flat index ${i}; valid values are ${min}..${max}`);
-    }
-  }
-}
+export { checkRange } from '../graph/executable';

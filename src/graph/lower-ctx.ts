@@ -1,0 +1,175 @@
+// What lowerings build on: slots (inputs, constants, states, pooled temps, index flags), steps (one
+// dispatch each: a kernel plan and the slots it binds), values as views into slots, and the LowerCtx
+// that op modules (src/ops) append to. The planner drives it; nothing here knows an op by name.
+import { LimitError, fmtShape } from '../errors';
+import { planElementwise } from '../kernels/elementwise';
+import { isContiguous, type DeviceLimits, type KernelOverrides, type KernelPlan, type View } from '../kernels/kernel';
+import { matmulBind } from '../kernels/matmul';
+import { DTYPE_BYTES, type DType, type GraphIR, type GraphNode } from './ir';
+import { contiguousStrides, numel } from './shapes';
+
+export type SlotKind = 'input' | 'constant' | 'temp' | 'state' | 'flags';
+
+export interface Slot {
+  id: number;
+  kind: SlotKind;
+  bytes: number;
+  dtype: DType;
+  /** The input's or state's name, or the constant's data. */
+  name?: string;
+  data?: Float32Array | Int32Array;
+  /** For temps: the pool buffer it lives in. */
+  pool?: number;
+}
+
+export interface Step {
+  label: string;
+  plan: KernelPlan;
+  /** Binding index -> slot id; 'dummy' fills a binding the variant does not read. */
+  bind: Record<number, number | 'dummy'>;
+  /** The slots this step writes (the rest of `bind` is read). */
+  writes: number[];
+  /** Elements written; a step writing none is not dispatched. */
+  numel: number;
+}
+
+/** A fed input whose values index something (ids, positions): checked on the CPU before dispatch. */
+export interface RangeCheck {
+  input: string;
+  op: string;
+  what: string;
+  min: number;
+  max: number;
+}
+
+/**
+ * An index computed in the graph, so not checkable before dispatch: the kernel reads zeros for an
+ * index out of range and raises flag `flag` (1-based) in the flags slot; the run reads the flags
+ * back with the outputs and rejects.
+ */
+export interface FlagCheck {
+  op: string;
+  what: string;
+  shape: number[];
+  min: number;
+  max: number;
+}
+
+export interface Plan {
+  slots: Slot[];
+  /** Computed-index checks, flag k at words 2(k-1) (raised) and 2(k-1)+1 (an offending value). */
+  flags: FlagCheck[];
+  steps: Step[];
+  outputs: Map<string, { slot: number; shape: number[]; dtype: DType }>;
+  /** Byte size of each pooled intermediate buffer. */
+  pool: number[];
+  naiveBytes: number;
+  rangeChecks: RangeCheck[];
+}
+
+/** A value as kernels see it: a view into a slot. */
+export interface Val extends View {
+  slot: number;
+}
+
+export interface PlanLimits extends DeviceLimits {
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxStorageBuffersPerShaderStage: number;
+}
+
+/** What op lowerings in lower-*.ts use to make slots and steps. */
+export class LowerCtx {
+  readonly slots: Slot[] = [];
+  readonly steps: Step[] = [];
+  readonly vals: Val[] = [];
+  /** Multi-output nodes: every output's value, in order. */
+  readonly tuples = new Map<number, Val[]>();
+  readonly rangeChecks: RangeCheck[] = [];
+  readonly flags: FlagCheck[] = [];
+  private flagSlot = -1;
+  /** Index operands computed in the graph: `${node}:${input}` -> the flag its kernel raises. */
+  readonly indexFlags = new Map<string, { slot: number; flag: number }>();
+  private readonly producer = new Map<number, Step>();
+
+  constructor(
+    readonly graph: GraphIR,
+    readonly limits: PlanLimits,
+    readonly overrides: KernelOverrides | undefined,
+  ) {}
+
+  arg(n: GraphNode, i: number): Val {
+    return this.vals[n.inputs[i]];
+  }
+
+  /** A slot for `shape`; `op` names the op in the limit error. */
+  slot(kind: SlotKind, op: string, shape: number[], dtype: DType, extra: Partial<Slot> = {}): number {
+    const bytes = Math.max(16, Math.ceil((DTYPE_BYTES[dtype] * numel(shape)) / 16) * 16);
+    const max = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+    if (bytes > max) {
+      throw new LimitError(`${op}: ${dtype} ${fmtShape(shape)} needs a ${bytes}-byte buffer; the device binds at most ${max} bytes`);
+    }
+    this.slots.push({ id: this.slots.length, kind, bytes, dtype, ...extra });
+    return this.slots.length - 1;
+  }
+
+  temp(n: GraphNode, shape = n.shape): Val {
+    return contiguous(this.slot('temp', n.node.op, shape, n.dtype), shape);
+  }
+
+  /** Appends a dispatch; `writes` are the slots it writes (all of them bound in `bind`). */
+  step(label: string, plan: KernelPlan, bind: Record<number, number | 'dummy'>, writes: number[], count: number): Step {
+    const s: Step = { label: `${label} (${plan.variant})`, plan, bind, writes, numel: count };
+    this.steps.push(s);
+    for (const w of writes) this.producer.set(w, s);
+    return s;
+  }
+
+  /** The usual one-output kernel: a fresh contiguous temp of n's shape bound at `outBinding`. */
+  emit(n: GraphNode, plan: KernelPlan, bind: Record<number, number | 'dummy'>, outBinding: number): Val {
+    const out = this.temp(n);
+    this.step(`${n.node.op}#${n.id} ${fmtShape(n.shape)}`, plan, { ...bind, [outBinding]: out.slot }, [out.slot], numel(n.shape));
+    return out;
+  }
+
+  emitMatmul(n: GraphNode, plan: KernelPlan, a: number, b: number, bias?: number): Val {
+    const out = this.temp(n);
+    this.step(`${n.node.op}#${n.id} ${fmtShape(n.shape)}`, plan, matmulBind(a, b, out.slot, bias), [out.slot], numel(n.shape));
+    return out;
+  }
+
+  /** Registers a computed-index check; returns the flags slot to bind and the kernel's flag number. */
+  flag(check: FlagCheck): { slot: number; flag: number } {
+    if (this.flagSlot < 0) {
+      this.slots.push({ id: this.slots.length, kind: 'flags', bytes: 16, dtype: 'i32' });
+      this.flagSlot = this.slots.length - 1;
+    }
+    this.flags.push(check);
+    this.slots[this.flagSlot].bytes = Math.max(16, Math.ceil((8 * this.flags.length) / 16) * 16);
+    return { slot: this.flagSlot, flag: this.flags.length };
+  }
+
+  /** The flag for node n's index operand `input` when that index is computed in the graph, else undefined. */
+  indexFlag(n: GraphNode, input: number): { slot: number; flag: number } | undefined {
+    return this.indexFlags.get(`${n.id}:${input}`);
+  }
+
+  producerOf(slot: number): Step | undefined {
+    return this.producer.get(slot);
+  }
+
+  copyOf(n: GraphNode, v: Val): Val {
+    const out = this.temp(n, v.shape);
+    const plan = planElementwise('copy', [v], v.shape, this.overrides, this.limits);
+    this.step(`copy for ${n.node.op}#${n.id} ${fmtShape(v.shape)}`, plan, { 1: v.slot, 3: out.slot }, [out.slot], numel(v.shape));
+    return out;
+  }
+
+  /** `v` itself when contiguous, else a contiguous copy. */
+  dense(n: GraphNode, v: Val): Val {
+    return isContiguous(v) ? v : this.copyOf(n, v);
+  }
+}
+
+export const contiguous = (slot: number, shape: number[]): Val => ({ slot, shape, strides: contiguousStrides(shape) });
+
