@@ -1,6 +1,6 @@
 // Plans shaders/elementwise.wgsl: unary and binary maps over strided, broadcast inputs, and the
 // strided copy that makes a view contiguous.
-import type { Binary, Unary } from '../graph/graph';
+import type { Binary, Unary } from '../graph/ir';
 import { broadcastStrides, contiguousStrides, numel } from '../graph/shapes';
 import code from '../../shaders/elementwise.wgsl?raw';
 import { LimitError, fmtShape } from '../errors';

@@ -5,7 +5,7 @@ import lstmCode from '../../shaders/lstm.wgsl?raw';
 import gruCode from '../../shaders/gru.wgsl?raw';
 import rnnCode from '../../shaders/rnn.wgsl?raw';
 import { LimitError, ShapeError } from '../errors';
-import type { Cell } from '../graph/graph';
+import type { Cell } from '../graph/ir';
 import { entryLayout } from '../runtime/reflect';
 import { nextPow2, pickConstants, type Constants, type DeviceLimits, type KernelOverrides, type KernelPlan, type Shader } from './kernel';
 

@@ -1,6 +1,6 @@
 // The CPU reference of every op: plain loops over contiguous row-major Float64Arrays, summing in
 // float64. Written for obviousness, not speed; it is what the GPU kernels are checked against.
-import type { Binary, Unary } from '../graph/graph';
+import type { Binary, Unary } from '../graph/ir';
 import { broadcastShapes, broadcastStrides, contiguousStrides, numel } from '../graph/shapes';
 
 export interface Value {

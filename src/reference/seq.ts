@@ -1,6 +1,6 @@
 // CPU reference of the sequence ops (layer norm, GELU, embedding, attention, the recurrent stacks),
 // in float64, written as the torch docs state each formula.
-import type { Cell, NodeOf } from '../graph/graph';
+import type { Cell, NodeOf } from '../graph/ir';
 import { broadcastShapes, broadcastStrides, contiguousStrides, numel } from '../graph/shapes';
 import { GATES } from '../graph/seq-ops';
 import type { Value } from './ops';
