@@ -2,6 +2,7 @@
 // error scopes that turn GPU errors into typed ones, and the lost-device latch.
 import { DeviceLostError, GpuError, runtimeDestroyed } from '../errors';
 import type { Constants, DeviceLimits, Shader } from '../kernels/kernel';
+import { shaderKey } from './hash';
 import { entryLayout } from './reflect';
 import { trackBuffers } from './buffer-count';
 
@@ -97,7 +98,7 @@ export class GpuContext {
 
   /** A pipeline for shader/entry/constants, cached by that content; concurrent requests share one compile. */
   pipeline(shader: Shader, entry: string, constants: Constants, label: string): Promise<Pipeline> {
-    const key = `${shader.file}|${entry}|${stableJson(constants)}`;
+    const key = `${shaderKey(shader)}|${entry}|${stableJson(constants)}`;
     let p = this.pipelines.get(key);
     if (!p) {
       p = this.createPipeline_(shader, entry, constants, label);
@@ -133,10 +134,11 @@ export class GpuContext {
   }
 
   private module_(shader: Shader): GPUShaderModule {
-    let m = this.modules.get(shader.file);
+    const key = shaderKey(shader);
+    let m = this.modules.get(key);
     if (!m) {
       m = this.device.createShaderModule({ label: shader.file, code: shader.code });
-      this.modules.set(shader.file, m);
+      this.modules.set(key, m);
     }
     return m;
   }

@@ -2,6 +2,7 @@
 // with wgsl_reflect, so no alignment table is kept by hand.
 import { WgslReflect, ResourceType, type FunctionInfo, type VariableInfo } from 'wgsl_reflect';
 import { GpuError } from '../errors';
+import { shaderKey } from './hash';
 import type { Shader, Uniforms } from '../kernels/kernel';
 
 export interface EntryLayout {
@@ -15,17 +16,17 @@ const reflections = new Map<string, WgslReflect>();
 const layouts = new Map<string, EntryLayout>();
 
 export function entryLayout(shader: Shader, entry: string): EntryLayout {
-  const key = `${shader.file}|${entry}`;
+  const key = `${shaderKey(shader)}|${entry}`;
   let layout = layouts.get(key);
   if (layout) return layout;
-  let refl = reflections.get(shader.file);
+  let refl = reflections.get(shaderKey(shader));
   if (!refl) {
     try {
       refl = new WgslReflect(shader.code);
     } catch (e) {
       throw new GpuError(`${shader.file}: the shader cannot be reflected (bindings, uniforms): ${e instanceof Error ? e.message : e}`);
     }
-    reflections.set(shader.file, refl);
+    reflections.set(shaderKey(shader), refl);
   }
   const fn: FunctionInfo | undefined = refl.entry.compute.find((f) => f.name === entry);
   if (!fn) throw new GpuError(`${shader.file}: no compute entry point '${entry}'`);
