@@ -33,8 +33,8 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> a_vec4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b_vec4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 @group(0) @binding(5) var<storage, read> bias2: array<f32>;
@@ -175,12 +175,12 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 // vec4 loads. Strides and offsets are in floats; the contiguous dim is a multiple of 4, so every
 // vec4 index below is the float index / 4.
 fn loadA4(off: u32, m: u32, k: u32) -> vec4<f32> {
-  if (m < p.M && k < p.K) { return a4[(off + m * p.aStrideM + k * p.aStrideK) / 4u]; }
+  if (m < p.M && k < p.K) { return a_vec4[(off + m * p.aStrideM + k * p.aStrideK) / 4u]; }
   return vec4<f32>(0.0);
 }
 
 fn loadB4(off: u32, k: u32, n: u32) -> vec4<f32> {
-  if (k < p.K && n < p.N) { return b4[(off + k * p.bStrideK + n * p.bStrideN) / 4u]; }
+  if (k < p.K && n < p.N) { return b_vec4[(off + k * p.bStrideK + n * p.bStrideN) / 4u]; }
   return vec4<f32>(0.0);
 }
 
@@ -253,20 +253,20 @@ fn matmul_register(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   }
   var acc: array<vec4<f32>, 4>;
   for (var k = 0u; k < p.K; k += 4u) {
-    let a0 = a4[ar[0] + k / 4u];
-    let a1 = a4[ar[1] + k / 4u];
-    let a2 = a4[ar[2] + k / 4u];
-    let a3 = a4[ar[3] + k / 4u];
+    let a0 = a_vec4[ar[0] + k / 4u];
+    let a1 = a_vec4[ar[1] + k / 4u];
+    let a2 = a_vec4[ar[2] + k / 4u];
+    let a3 = a_vec4[ar[3] + k / 4u];
     var b0: vec4<f32>;
     var b1: vec4<f32>;
     var b2: vec4<f32>;
     var b3: vec4<f32>;
     if (B_T) {
       // Columns of B as vec4 over k, transposed into rows over n.
-      let c0 = b4[bc[0] + k / 4u];
-      let c1 = b4[bc[1] + k / 4u];
-      let c2 = b4[bc[2] + k / 4u];
-      let c3 = b4[bc[3] + k / 4u];
+      let c0 = b_vec4[bc[0] + k / 4u];
+      let c1 = b_vec4[bc[1] + k / 4u];
+      let c2 = b_vec4[bc[2] + k / 4u];
+      let c3 = b_vec4[bc[3] + k / 4u];
       b0 = vec4<f32>(c0.x, c1.x, c2.x, c3.x);
       b1 = vec4<f32>(c0.y, c1.y, c2.y, c3.y);
       b2 = vec4<f32>(c0.z, c1.z, c2.z, c3.z);
@@ -274,10 +274,10 @@ fn matmul_register(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     } else {
       let base = (off.y + k * p.bStrideK + n0) / 4u;
       let step = p.bStrideK / 4u;
-      b0 = b4[base];
-      b1 = b4[base + step];
-      b2 = b4[base + 2u * step];
-      b3 = b4[base + 3u * step];
+      b0 = b_vec4[base];
+      b1 = b_vec4[base + step];
+      b2 = b_vec4[base + 2u * step];
+      b3 = b_vec4[base + 3u * step];
     }
     acc[0] = fma(vec4<f32>(a0.x), b0, fma(vec4<f32>(a0.y), b1, fma(vec4<f32>(a0.z), b2, fma(vec4<f32>(a0.w), b3, acc[0]))));
     acc[1] = fma(vec4<f32>(a1.x), b0, fma(vec4<f32>(a1.y), b1, fma(vec4<f32>(a1.z), b2, fma(vec4<f32>(a1.w), b3, acc[1]))));

@@ -284,13 +284,11 @@ export class GpuExecutable implements Executable {
       packed.forEach((p, i) => device.queue.writeBuffer(uniforms, offsets[i], p));
 
       this.dispatches = live.map((s, i) => {
-        const layout = entryLayout(s.plan.shader, s.plan.entry);
-        const entries: GPUBindGroupEntry[] = layout.bindings.map((b) => {
-          if (b.type === 'uniform') return { binding: b.binding, resource: { buffer: uniforms, offset: offsets[i], size: packed[i].byteLength } };
-          const slot = s.bind[b.binding];
-          if (slot === undefined) throw new GpuError(`${s.label}: nothing bound to ${s.plan.shader.file} binding ${b.binding} (${b.name})`);
-          return { binding: b.binding, resource: { buffer: slot === 'dummy' ? dummy : bySlot[slot] } };
-        });
+        const u = entryLayout(s.plan.shader, s.plan.entry).uniform;
+        const entries: GPUBindGroupEntry[] = s.bindings!.map(({ binding, slot }) => ({
+          binding, resource: { buffer: slot === 'dummy' ? dummy : bySlot[slot] },
+        }));
+        if (u) entries.push({ binding: u.binding, resource: { buffer: uniforms, offset: offsets[i], size: packed[i].byteLength } });
         const bindGroup = device.createBindGroup({ label: s.label, layout: pipelines[i].layout, entries });
         return { label: s.label, pipeline: pipelines[i].pipeline, bindGroup, grid: s.plan.grid };
       });

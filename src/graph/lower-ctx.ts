@@ -1,10 +1,10 @@
 // What lowerings build on: slots (inputs, constants, states, pooled temps, index flags), steps (one
 // dispatch each: a kernel plan and the slots it binds), values as views into slots, and the LowerCtx
 // that op modules (src/ops) append to. The planner drives it; nothing here knows an op by name.
-import { LimitError, fmtShape } from '../errors';
+import { GpuError, LimitError, fmtShape } from '../errors';
+import { entryLayout } from '../runtime/reflect';
 import { planElementwise } from '../kernels/elementwise';
 import { isContiguous, type DeviceLimits, type KernelOverrides, type KernelPlan, type View } from '../kernels/kernel';
-import { matmulBind } from '../kernels/matmul';
 import { DTYPE_BYTES, type DType, type GraphIR, type GraphNode } from './ir';
 import { contiguousStrides, numel } from './shapes';
 
@@ -25,8 +25,13 @@ export interface Slot {
 export interface Step {
   label: string;
   plan: KernelPlan;
-  /** Binding index -> slot id; 'dummy' fills a binding the variant does not read. */
-  bind: Record<number, number | 'dummy'>;
+  /**
+   * Operand name -> slot id, matched to the shader's bindings by their WGSL variable names (see
+   * resolveBindings); 'dummy' fills a binding the variant does not read.
+   */
+  bind: Bind;
+  /** The bindings of the step's entry point, resolved at the end of planning. */
+  bindings?: { binding: number; slot: number | 'dummy' }[];
   /** The slots this step writes (the rest of `bind` is read). */
   writes: number[];
   /** Elements written; a step writing none is not dispatched. */
@@ -118,24 +123,18 @@ export class LowerCtx {
   }
 
   /** Appends a dispatch; `writes` are the slots it writes (all of them bound in `bind`). */
-  step(label: string, plan: KernelPlan, bind: Record<number, number | 'dummy'>, writes: number[], count: number): Step {
+  step(label: string, plan: KernelPlan, bind: Bind, writes: number[], count: number): Step {
     const s: Step = { label: `${label} (${plan.variant})`, plan, bind, writes, numel: count };
     this.steps.push(s);
     for (const w of writes) this.producer.set(w, s);
     return s;
   }
 
-  /** The usual one-output kernel: a fresh contiguous temp of n's shape bound at `outBinding`. */
-  emit(n: GraphNode, plan: KernelPlan, bind: Record<number, number | 'dummy'>, outBinding: number): Val {
-    const out = this.temp(n);
-    this.step(`${n.node.op}#${n.id} ${fmtShape(n.shape)}`, plan, { ...bind, [outBinding]: out.slot }, [out.slot], numel(n.shape));
-    return out;
-  }
-
-  emitMatmul(n: GraphNode, plan: KernelPlan, a: number, b: number, bias?: number): Val {
-    const out = this.temp(n);
-    this.step(`${n.node.op}#${n.id} ${fmtShape(n.shape)}`, plan, matmulBind(a, b, out.slot, bias), [out.slot], numel(n.shape));
-    return out;
+  /** The usual one-output kernel: a fresh contiguous temp of n's shape bound as `out`. */
+  emit(n: GraphNode, plan: KernelPlan, bind: Bind, out = 'out'): Val {
+    const v = this.temp(n);
+    this.step(`${n.node.op}#${n.id} ${fmtShape(n.shape)}`, plan, { ...bind, [out]: v.slot }, [v.slot], numel(n.shape));
+    return v;
   }
 
   /** Registers a computed-index check; returns the flags slot to bind and the kernel's flag number. */
@@ -161,13 +160,41 @@ export class LowerCtx {
   copyOf(n: GraphNode, v: Val): Val {
     const out = this.temp(n, v.shape);
     const plan = planElementwise('copy', [v], v.shape, this.overrides, this.limits);
-    this.step(`copy for ${n.node.op}#${n.id} ${fmtShape(v.shape)}`, plan, { 1: v.slot, 3: out.slot }, [out.slot], numel(v.shape));
+    this.step(`copy for ${n.node.op}#${n.id} ${fmtShape(v.shape)}`, plan, { a: v.slot, out: out.slot }, [out.slot], numel(v.shape));
     return out;
   }
 
   /** `v` itself when contiguous, else a contiguous copy. */
   dense(n: GraphNode, v: Val): Val {
     return isContiguous(v) ? v : this.copyOf(n, v);
+  }
+}
+
+/** A step's operands by name: a slot, or 'dummy' for one the variant does not read. */
+export type Bind = Record<string, number | 'dummy'>;
+
+/**
+ * Matches a step's operands to its entry point's bindings by WGSL variable name, read with
+ * wgsl_reflect: operand `x` binds the variable `x`, or `x_<how>` (e.g. `a_vec4`, the same buffer read
+ * as vec4). Every binding the entry uses must get an operand, and every operand given a slot must
+ * name a binding, so a renamed variable fails at compile, naming the kernel.
+ */
+export function resolveBindings(s: Step): void {
+  const { shader, entry } = s.plan;
+  const layout = entryLayout(shader, entry);
+  const storage = layout.bindings.filter((b) => b.type !== 'uniform');
+  s.bindings = storage.map((b) => {
+    const slot = s.bind[b.name.split('_')[0]];
+    if (slot === undefined) {
+      throw new GpuError(`${s.label}: nothing bound to '${b.name}' (${shader.file}:${entry} binding ${b.binding}); the step binds ${Object.keys(s.bind).join(', ')}`);
+    }
+    return { binding: b.binding, slot };
+  });
+  const names = new Set(storage.map((b) => b.name.split('_')[0]));
+  for (const [name, slot] of Object.entries(s.bind)) {
+    if (slot !== 'dummy' && !names.has(name)) {
+      throw new GpuError(`${s.label}: ${shader.file}:${entry} has no binding for operand '${name}'; it binds ${[...names].join(', ')}`);
+    }
   }
 }
 

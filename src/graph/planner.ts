@@ -9,7 +9,7 @@ import type { OpDef } from '../ops/op';
 import { checkRange } from './executable';
 import { fuse } from './fuse';
 import { liveNodes, type DType, type GraphIR, type GraphNode, type NodeKind } from './ir';
-import { LowerCtx, type Plan, type PlanLimits, type Slot, type Step, type Val } from './lower-ctx';
+import { LowerCtx, resolveBindings, type Plan, type PlanLimits, type Slot, type Step, type Val } from './lower-ctx';
 
 export type { Plan, PlanLimits } from './lower-ctx';
 
@@ -32,6 +32,7 @@ export function planGraph(source: GraphIR, limits: PlanLimits, overrides?: Kerne
     const v: Val = ctx.dense(n, ctx.vals[id]);
     outputs.set(name, { slot: v.slot, shape: n.shape, dtype: n.dtype });
   }
+  for (const s of ctx.steps) if (s.numel > 0) resolveBindings(s);
   const { pool, naiveBytes } = assignPool(ctx.slots, ctx.steps, new Set([...outputs.values()].map((o) => o.slot)));
   return { slots: ctx.slots, flags: ctx.flags, steps: ctx.steps, outputs, pool, naiveBytes, rangeChecks: ctx.rangeChecks };
 }

@@ -33,12 +33,9 @@ export interface MatmulArgs {
   out?: { offset: number; rowStride: number };
 }
 
-/**
- * The bind map of a matmul step: 1 a, 2 b, 3 bias, 4 c, 5 bias2, 6 residual (set by the planner's
- * residual fusion); what is absent is bound to the dummy buffer.
- */
-export function matmulBind(a: number, b: number, c: number, bias?: number, bias2?: number): Record<number, number | 'dummy'> {
-  return { 1: a, 2: b, 3: bias ?? 'dummy', 4: c, 5: bias2 ?? 'dummy', 6: 'dummy' };
+/** The operands of a matmul step by WGSL name; what is absent is bound to the dummy buffer. */
+export function matmulBind(a: number, b: number, c: number, bias?: number, bias2?: number, res?: number): Record<string, number | 'dummy'> {
+  return { a, b, bias: bias ?? 'dummy', c, bias2: bias2 ?? 'dummy', res: res ?? 'dummy' };
 }
 
 export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefined, limits: DeviceLimits): KernelPlan {

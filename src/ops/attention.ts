@@ -56,7 +56,7 @@ export const attentionOps: OpTable<'attention'> = {
       const q = ctx.arg(n, 0), k = ctx.arg(n, 1), v = ctx.arg(n, 2);
       const mask = maskKind !== 'none' ? ctx.arg(n, 3) : undefined;
       const plan = planAttention({ q, k, v, mask, maskKind, isCausal, scale, batch: n.shape.slice(0, -2) }, ctx.overrides, ctx.limits);
-      return ctx.emit(n, plan, { 1: q.slot, 2: k.slot, 3: v.slot, 4: mask ? mask.slot : 'dummy' }, 5);
+      return ctx.emit(n, plan, { q: q.slot, k: k.slot, v: v.slot, mask: mask ? mask.slot : 'dummy' });
     },
     reference: (n, [q, k, v, mask]) => attention(n.node, q, k, v, mask),
   },

@@ -104,7 +104,7 @@ function lowerAssign(ctx: LowerCtx, n: GraphNode<NodeOf<'assign'>>): Val {
     dst: { ...dst, shape: v.shape, base: offset * dst.strides[dim] },
     dynamic: dynamic ? { stride: dst.strides[dim], toDst: true } : undefined,
   }, ctx.overrides, ctx.limits);
-  const bind = { 1: v.slot, 2: dst.slot, 3: dynamic ? ctx.arg(n, 2).slot : ('dummy' as const) };
+  const bind = { src: v.slot, dst: dst.slot, offset: dynamic ? ctx.arg(n, 2).slot : ('dummy' as const) };
   ctx.step(`assign#${n.id} ${fmtShape(v.shape)} into ${fmtShape(dst.shape)}`, plan, bind, [dst.slot], numel(v.shape));
   return dst;
 }
@@ -117,7 +117,7 @@ function lowerSlice(ctx: LowerCtx, n: GraphNode<NodeOf<'slice'>>): Val {
     src: { ...x, shape: n.shape, base: n.node.start * x.strides[n.node.dim] },
     dst: { shape: n.shape, strides: contiguousStrides(n.shape), base: 0 },
   }, ctx.overrides, ctx.limits);
-  ctx.step(`slice#${n.id} ${fmtShape(n.shape)}`, plan, { 1: x.slot, 2: out.slot, 3: 'dummy' }, [out.slot], numel(n.shape));
+  ctx.step(`slice#${n.id} ${fmtShape(n.shape)}`, plan, { src: x.slot, dst: out.slot, offset: 'dummy' }, [out.slot], numel(n.shape));
   return out;
 }
 
@@ -130,7 +130,7 @@ function lowerConcat(ctx: LowerCtx, n: GraphNode<NodeOf<'concat'>>): Val {
     const plan = planStridedCopy('concat', {
       shape: x.shape, src: { ...x, base: 0 }, dst: { shape: x.shape, strides, base: at * strides[n.node.dim] },
     }, ctx.overrides, ctx.limits);
-    ctx.step(`concat#${n.id} part ${i} ${fmtShape(x.shape)}`, plan, { 1: x.slot, 2: out.slot, 3: 'dummy' }, [out.slot], numel(x.shape));
+    ctx.step(`concat#${n.id} part ${i} ${fmtShape(x.shape)}`, plan, { src: x.slot, dst: out.slot, offset: 'dummy' }, [out.slot], numel(x.shape));
     at += x.shape[n.node.dim];
   });
   return out;
@@ -141,7 +141,7 @@ function lowerGather(ctx: LowerCtx, n: GraphNode<NodeOf<'gather'>>): Val {
   const flag = ctx.indexFlag(n, 1);
   const index = ctx.dense(n, ctx.arg(n, 1));
   const plan = planGather(x, n.node.dim, n.shape, flag?.flag ?? 0, ctx.overrides, ctx.limits);
-  return ctx.emit(n, plan, { 1: x.slot, 2: index.slot, 4: flag?.slot ?? 'dummy' }, 3);
+  return ctx.emit(n, plan, { src: x.slot, index: index.slot, flags: flag?.slot ?? 'dummy' });
 }
 
 export const copyOps: OpTable<'state' | 'assign' | 'slice' | 'concat' | 'gather'> = {

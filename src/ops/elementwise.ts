@@ -4,7 +4,7 @@
 import { ShapeError } from '../errors';
 import { planElementwise } from '../kernels/elementwise';
 import type { Binary, GraphLike, GraphNode, Tensor, Unary } from '../graph/ir';
-import type { LowerCtx, Val } from '../graph/lower-ctx';
+import type { Bind, LowerCtx, Val } from '../graph/lower-ctx';
 import { broadcastShapes } from '../graph/shapes';
 import { binary, unary } from '../reference/ops';
 import { gelu } from '../reference/seq';
@@ -30,8 +30,8 @@ export function buildGelu(g: GraphLike, x: Tensor, approximate: 'none' | 'tanh')
 /** One dispatch over n's shape; `fn` is the shader's op (elementwise.wgsl OP). */
 function lowerMap(ctx: LowerCtx, n: GraphNode, fn: Parameters<typeof planElementwise>[0]): Val {
   const args = n.inputs.map((_, i) => ctx.arg(n, i));
-  const bind: Record<number, number> = args.length === 1 ? { 1: args[0].slot } : { 1: args[0].slot, 2: args[1].slot };
-  return ctx.emit(n, planElementwise(fn, args, n.shape, ctx.overrides, ctx.limits), bind, 3);
+  const bind: Bind = args.length === 1 ? { a: args[0].slot } : { a: args[0].slot, b: args[1].slot };
+  return ctx.emit(n, planElementwise(fn, args, n.shape, ctx.overrides, ctx.limits), bind);
 }
 
 const binaryOp = <K extends Binary>(op: K): OpDef<K> => ({

@@ -26,7 +26,7 @@ export const embeddingOps: OpTable<'embedding'> = {
       const ids = ctx.dense(n, ctx.arg(n, 0));
       const w = ctx.dense(n, ctx.arg(n, 1));
       const plan = planEmbedding(numel(ids.shape), dim, num, flag?.flag ?? 0, ctx.overrides, ctx.limits);
-      return ctx.emit(n, plan, { 1: ids.slot, 2: w.slot, 4: flag?.slot ?? 'dummy' }, 3);
+      return ctx.emit(n, plan, { ids: ids.slot, weight: w.slot, flags: flag?.slot ?? 'dummy' }, 'y');
     },
     // Ids arrive checked, or screened (out of range -> -1, a zero row) when computed in the graph.
     reference: (_, [ids, w]) => embedding(ids, w, true),

@@ -31,7 +31,7 @@ export const layernormOps: OpTable<'layerNorm'> = {
       const b = hasBias ? ctx.dense(n, ctx.arg(n, hasWeight ? 2 : 1)).slot : 'dummy';
       const rows = normalized === 0 ? 0 : numel(n.shape) / normalized;
       const plan = planLayerNorm(rows, normalized, eps, hasWeight, hasBias, ctx.overrides, ctx.limits);
-      return ctx.emit(n, plan, { 1: x.slot, 2: w, 3: b }, 4);
+      return ctx.emit(n, plan, { x: x.slot, weight: w, bias: b }, 'y');
     },
     reference(n, args) {
       const { normalized, eps, hasWeight, hasBias } = n.node;

@@ -2,7 +2,7 @@
 // node's epilogue (bias, activation, residual: see graph/fuse.ts), and the float64 reference.
 import { ShapeError, fmtShape } from '../errors';
 import { isContiguous, type View } from '../kernels/kernel';
-import { ACT, planMatmul } from '../kernels/matmul';
+import { ACT, matmulBind, planMatmul } from '../kernels/matmul';
 import type { GraphLike, GraphNode, NodeOf, Tensor } from '../graph/ir';
 import type { LowerCtx, Val } from '../graph/lower-ctx';
 import { broadcastShapes, numel } from '../graph/shapes';
@@ -47,7 +47,7 @@ function lowerMatmul(ctx: LowerCtx, n: MatmulNode, a: View & { slot: number }, b
   plan.constants.HAS_RES = !!res;
   const out = ctx.temp(n);
   const label = `${n.node.op}#${n.id} ${fmtShape(n.shape)}${act === 'none' ? '' : ` +${act}`}${res ? ' +residual' : ''}`;
-  const bind = { 1: a.slot, 2: b.slot, 3: bias?.slot ?? 'dummy', 4: out.slot, 5: 'dummy', 6: res?.slot ?? 'dummy' } as const;
+  const bind = matmulBind(a.slot, b.slot, out.slot, bias?.slot, undefined, res?.slot);
   ctx.step(label, plan, bind, [out.slot], numel(n.shape));
   return out;
 }

@@ -8,7 +8,7 @@ import type { View } from '../kernels/kernel';
 import { ACT, matmulBind, planMatmul } from '../kernels/matmul';
 import { planRecurrence, type Recurrence } from '../kernels/rnn';
 import { checkRnnParamShapes, GATES, rnnParamNames, type Cell, type GraphLike as Graph, type GraphNode, type NodeOf, type Tensor } from '../graph/ir';
-import { contiguous, type LowerCtx, type Val } from '../graph/lower-ctx';
+import { contiguous, type Bind, type LowerCtx, type Val } from '../graph/lower-ctx';
 import { rnn } from '../reference/seq';
 import type { Value } from '../reference/ops';
 import type { OpTable } from './op';
@@ -140,10 +140,11 @@ function recurrentWeights(ctx: LowerCtx, n: RnnGraphNode, w: Val[]): { whh: numb
 function recurrenceBind(
   rec: Recurrence, xproj: number, whh: number[], bhh: (number | 'dummy')[], h0: number | 'dummy', c0: number | 'dummy',
   out: number, hN: number, cN: number | undefined,
-): Record<number, number | 'dummy'> {
-  if (rec.family === 'lstm') return { 1: xproj, 2: whh[0], 3: whh[1], 4: h0, 5: c0, 6: out, 7: hN, 8: cN! };
-  if (rec.family === 'gru') return { 1: xproj, 2: whh[0], 3: whh[1], 4: bhh[0], 5: bhh[1], 6: h0, 7: out, 8: hN };
-  return { 1: xproj, 2: whh[0], 3: whh[1], 4: h0, 5: out, 6: hN };
+): Bind {
+  const bind: Bind = { xproj, whh0: whh[0], whh1: whh[1], h0, out, hN };
+  if (rec.family === 'lstm') return { ...bind, c0, cN: cN! };
+  if (rec.family === 'gru') return { ...bind, bhh0: bhh[0], bhh1: bhh[1] };
+  return bind;
 }
 
 /**

@@ -18,7 +18,7 @@ export const softmaxOps: OpTable<'softmax'> = {
   softmax: {
     lower(ctx, n) {
       const x = ctx.dense(n, ctx.arg(n, 0));
-      return ctx.emit(n, planSoftmax(n.shape, n.node.dim, ctx.overrides, ctx.limits), { 1: x.slot }, 2);
+      return ctx.emit(n, planSoftmax(n.shape, n.node.dim, ctx.overrides, ctx.limits), { x: x.slot }, 'y');
     },
     reference: (n, [x]) => softmax(x, n.node.dim),
   },
