@@ -3,8 +3,10 @@
 // whose dispatch does a little work. Plans
 // shaders/roofline.wgsl on a raw GPUDevice (rt.device); shared by the Chromium page and the Node runner.
 import code from '../shaders/roofline.wgsl?raw';
+import { namedEntries } from '../src/runtime/reflect';
 
 const FILE = 'shaders/roofline.wgsl';
+const SHADER = { file: FILE, code };
 
 /** The figures, as the JSON report carries them. */
 export interface Roofline {
@@ -97,7 +99,7 @@ export class FmaJob {
     this.params = device.createBuffer({ label: 'roofline fma params', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.bind = device.createBindGroup({
       label: 'roofline fma', layout: k.fma.getBindGroupLayout(0),
-      entries: [{ binding: 0, resource: { buffer: this.params } }, { binding: 1, resource: { buffer: this.out } }],
+      entries: namedEntries(SHADER, 'fma_peak', { fp: this.params, fmaOut: this.out }),
     });
     this.groups = grid(device, Math.ceil(threads / k.wg));
   }
@@ -145,7 +147,7 @@ export class CopyJob {
     this.dst = device.createBuffer({ label: 'roofline copy dst', size: bytes, usage });
     this.bind = device.createBindGroup({
       label: 'roofline copy', layout: k.copy.getBindGroupLayout(0),
-      entries: [{ binding: 2, resource: { buffer: this.src } }, { binding: 3, resource: { buffer: this.dst } }],
+      entries: namedEntries(SHADER, 'copy_vec4', { src: this.src, dst: this.dst }),
     });
     this.groups = grid(device, Math.ceil(bytes / 16 / k.wg));
   }

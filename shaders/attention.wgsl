@@ -11,10 +11,13 @@
 // mask its f32 bits; a dummy when MASK is 0), 5 out.
 //
 // Masking: a key is dropped when the bool mask is false, the float mask is -inf, the key is past the
-// query (CAUSAL, aligned top-left as torch: query i sees keys j <= i), or past Tk. A dropped score is
-// the sentinel MASKED (the lowest f32); real scores are clamped just above it, so a float mask of
-// finfo.min still counts as a (tiny) score. A query row whose keys are all dropped gives ZEROS, by
-// choice (torch gives NaN: 0 / 0).
+// query (CAUSAL, aligned top-left as torch: query i sees keys j <= i), or past Tk. A dropped key takes
+// no part: its score is the sentinel MASKED (the lowest f32) and its v is selected away, not times 0
+// (padding may hold NaN). A query row whose keys are all dropped gives ZEROS, by choice (torch gives
+// NaN: 0 / 0). Kept scores (keptScore): finite ones are clamped up to FLOOR, so a float mask of
+// finfo.min still counts as a (tiny) score; -inf becomes KEPT_NEG_INF; NaN and +inf become +inf,
+// which max() keeps (it may drop a NaN). As in torch, a row with a NaN or +inf score, or with only
+// -inf ones, is NaN (rowScale), and NaN or inf in a kept key's v reaches the row, even at weight 0.
 //
 // Softmax is online (flash-attention style): keys are walked in tiles of BK; each row keeps a running
 // max m and sum l, and when the max grows, l and the output accumulator are rescaled by exp(m - m').
@@ -81,7 +84,10 @@ override WG_FLASH: u32 = RG * TPR;
 override WG_SPLIT: u32 = KG * TPR;
 
 const MASKED = -0x1.fffffep+127f;
-const FLOOR = -0x1.fffffcp+127f;
+const KEPT_NEG_INF = -0x1.fffffcp+127f;
+const FLOOR = -0x1.fffffap+127f;
+const MASKED_BITS = 0xff7fffffu;
+const KEPT_NEG_INF_BITS = 0xff7ffffeu;
 const NEG_INF_BITS = 0xff800000u;
 
 var<workgroup> Qs: array<f32, BQ * HEAD_D>;   // [row][d], scaled
@@ -124,6 +130,16 @@ fn loadV(base: u32, key: u32, d: u32) -> f32 {
   return select(0.0, v[base + key * p.vStrideT + d * p.vStrideD], key < p.Tk && d < HEAD_DV);
 }
 
+// A kept score x as the online softmax holds it (see Masking above).
+fn keptScore(x: vec4<f32>) -> vec4<f32> {
+  let bits = bitcast<vec4<u32>>(x);
+  let poison = is_nan4(x) | (bits == vec4<u32>(F32_INF_BITS));
+  let low = select(max(x, vec4<f32>(FLOOR)), vec4<f32>(KEPT_NEG_INF), bits == vec4<u32>(NEG_INF_BITS));
+  return select(low, vec4<f32>(inf_f32()), poison);
+}
+
+fn isMasked(s: f32) -> bool { return bitcast<u32>(s) == MASKED_BITS; }
+
 // The score of (row, key) after scaling (in q), the mask and causality: MASKED when the key is dropped.
 fn maskScore(s: f32, row: u32, key: u32, mBase: u32) -> f32 {
   if (key >= p.Tk || row >= p.Tq || (CAUSAL && key > row)) { return MASKED; }
@@ -136,12 +152,20 @@ fn maskScore(s: f32, row: u32, key: u32, mBase: u32) -> f32 {
       x += bitcast<f32>(w);
     }
   }
-  return max(x, FLOOR);
+  return keptScore(vec4<f32>(x)).x;
 }
 
 // exp(s - m), 0 for a dropped score (so a row of dropped keys adds nothing, whatever m is).
 fn weight(s: f32, m: f32) -> f32 {
-  return select(exp(s - m), 0.0, s == MASKED);
+  return select(exp(s - m), 0.0, isMasked(s));
+}
+
+// 1 / l for a row with running max m: 0 when every key was dropped (m = MASKED, l = 0), NaN when a
+// score was NaN or +inf (m = +inf) or every kept one was -inf (m = KEPT_NEG_INF).
+fn rowScale(m: f32, l: f32) -> f32 {
+  let bits = bitcast<u32>(m);
+  let nan = bits == F32_INF_BITS || bits == KEPT_NEG_INF_BITS;
+  return select(select(1.0 / l, 0.0, bits == MASKED_BITS), nan_f32(), nan);
 }
 
 fn linearGroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
@@ -153,10 +177,10 @@ fn column(c: u32, n: u32) -> u32 {
   return c + TPR * n;
 }
 
-// Row `row` (of the batch at `b`) gets acc / l, or zeros when every key was dropped (l == 0).
-fn writeRow(b: u32, row: u32, c: u32, l: f32, acc: ptr<function, array<vec4<f32>, 16>>, r: u32) {
+// Row `row` (of the batch at `b`) gets acc / l, zeros or NaN (rowScale).
+fn writeRow(b: u32, row: u32, c: u32, m: f32, l: f32, acc: ptr<function, array<vec4<f32>, 16>>, r: u32) {
   if (row >= p.Tq) { return; }
-  let inv = select(1.0 / l, 0.0, l == 0.0);
+  let inv = rowScale(m, l);
   let o = (b * p.Tq + row) * HEAD_DV;
   for (var i = 0u; i < NCH; i++) {
     let val = (*acc)[r * 4u + i] * inv;
@@ -248,12 +272,16 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
       }
       for (var r = 0u; r < RQ; r++) {
         let pr = Ps[(g * RQ + r) * BK + j];
+        // Only a mask or causality drops a key below Tk (past Tk, v is staged as 0).
+        let keep = (MASK == 0u && !CAUSAL) || !isMasked(Ss[(g * RQ + r) * BK + j]);
         l[r] += pr;
-        for (var i = 0u; i < NCH; i++) { acc[r * 4u + i] = fma(vec4<f32>(pr), vv[i], acc[r * 4u + i]); }
+        for (var i = 0u; i < NCH; i++) {
+          acc[r * 4u + i] = fma(vec4<f32>(pr), select(vec4<f32>(0.0), vv[i], keep), acc[r * 4u + i]);
+        }
       }
     }
   }
-  for (var r = 0u; r < RQ; r++) { writeRow(b, row0 + g * RQ + r, c, l[r], &acc, r); }
+  for (var r = 0u; r < RQ; r++) { writeRow(b, row0 + g * RQ + r, c, m[r], l[r], &acc, r); }
 }
 
 @compute @workgroup_size(WG_SPLIT)
@@ -305,9 +333,13 @@ fn attention_split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
         for (var e = 0u; e < 4u; e++) { vv[i][e] = loadV(base.v, t0 + j0 + j, column(c, 4u * i + e)); }
       }
       for (var r = 0u; r < RQ; r++) {
-        let pr = weight(Ss[r * BK + j0 + j], m[r]);
+        let sc = Ss[r * BK + j0 + j];
+        let pr = weight(sc, m[r]);
+        let keep = (MASK == 0u && !CAUSAL) || !isMasked(sc);
         l[r] += pr;
-        for (var i = 0u; i < NCH; i++) { acc[r * 4u + i] = fma(vec4<f32>(pr), vv[i], acc[r * 4u + i]); }
+        for (var i = 0u; i < NCH; i++) {
+          acc[r * 4u + i] = fma(vec4<f32>(pr), select(vec4<f32>(0.0), vv[i], keep), acc[r * 4u + i]);
+        }
       }
     }
   }
@@ -321,11 +353,12 @@ fn attention_split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   }
   workgroupBarrier();
   var lTot: array<f32, 4>;
+  var mAll: array<f32, 4>;
   for (var r = 0u; r < RQ; r++) {
-    var mAll = MASKED;
-    for (var h = 0u; h < p.nKG; h++) { mAll = max(mAll, Mx[h * RQ + r]); }
-    for (var h = 0u; h < p.nKG; h++) { lTot[r] += Lx[h * RQ + r] * weight(Mx[h * RQ + r], mAll); }
-    let f = weight(m[r], mAll);
+    mAll[r] = MASKED;
+    for (var h = 0u; h < p.nKG; h++) { mAll[r] = max(mAll[r], Mx[h * RQ + r]); }
+    for (var h = 0u; h < p.nKG; h++) { lTot[r] += Lx[h * RQ + r] * weight(Mx[h * RQ + r], mAll[r]); }
+    let f = weight(m[r], mAll[r]);
     for (var i = 0u; i < NCH; i++) { acc[r * 4u + i] *= f; }
   }
   for (var hw = KG / 2u; hw > 0u; hw /= 2u) {
@@ -347,7 +380,7 @@ fn attention_split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     workgroupBarrier();
   }
   if (g == 0u) {
-    for (var r = 0u; r < RQ; r++) { writeRow(b, row0 + r, c, lTot[r], &acc, r); }
+    for (var r = 0u; r < RQ; r++) { writeRow(b, row0 + r, c, mAll[r], lTot[r], &acc, r); }
   }
 }
 
@@ -368,11 +401,13 @@ fn maskScores(s: vec4<f32>, row0: u32, key: u32, kEnd: u32, mBase: u32) -> vec4<
       x += bitcast<vec4<f32>>(w);
     }
   }
-  return select(max(x, vec4<f32>(FLOOR)), vec4<f32>(MASKED), drop);
+  return select(keptScore(x), vec4<f32>(MASKED), drop);
 }
 
+fn masked4(s: vec4<f32>) -> vec4<bool> { return bitcast<vec4<u32>>(s) == vec4<u32>(MASKED_BITS); }
+
 fn weights(s: vec4<f32>, m: vec4<f32>) -> vec4<f32> {
-  return select(exp(s - m), vec4<f32>(0.0), s == vec4<f32>(MASKED));
+  return select(exp(s - m), vec4<f32>(0.0), masked4(s));
 }
 
 // attention_rows: no workgroup memory and no barriers (for CPU-emulated adapters, where a barrier or
@@ -421,6 +456,13 @@ fn attention_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     s1 = maskScores(s1, row0, t0 + 1u, kEnd, base.m);
     s2 = maskScores(s2, row0, t0 + 2u, kEnd, base.m);
     s3 = maskScores(s3, row0, t0 + 3u, kEnd, base.m);
+    // Dropped keys (the mask, causality, and the re-read keys past Tk) must add nothing, not 0 * v:
+    // their v is selected away. A block of only dropped keys changes nothing.
+    let d0 = masked4(s0);
+    let d1 = masked4(s1);
+    let d2 = masked4(s2);
+    let d3 = masked4(s3);
+    if (all(d0 & d1 & d2 & d3)) { continue; }
     let mt = max(m, max(max(s0, s1), max(s2, s3)));
     let alpha = weights(m, mt);
     m = mt;
@@ -436,14 +478,14 @@ fn attention_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     for (var d = 0u; d < p.nDV; d++) {
       let dv = d * p.vStrideD;
       var a = accT[d] * alpha;
-      a = fma(w0, vec4<f32>(v[v0 + dv]), a);
-      a = fma(w1, vec4<f32>(v[v1 + dv]), a);
-      a = fma(w2, vec4<f32>(v[v2 + dv]), a);
-      a = fma(w3, vec4<f32>(v[v3 + dv]), a);
+      a = fma(w0, select(vec4<f32>(v[v0 + dv]), vec4<f32>(0.0), d0), a);
+      a = fma(w1, select(vec4<f32>(v[v1 + dv]), vec4<f32>(0.0), d1), a);
+      a = fma(w2, select(vec4<f32>(v[v2 + dv]), vec4<f32>(0.0), d2), a);
+      a = fma(w3, select(vec4<f32>(v[v3 + dv]), vec4<f32>(0.0), d3), a);
       accT[d] = a;
     }
   }
-  let inv = select(vec4<f32>(1.0) / l, vec4<f32>(0.0), l == vec4<f32>(0.0));
+  let inv = vec4<f32>(rowScale(m.x, l.x), rowScale(m.y, l.y), rowScale(m.z, l.z), rowScale(m.w, l.w));
   for (var r = 0u; r < 4u; r++) {
     let row = row0 + r;
     if (row < p.Tq) {

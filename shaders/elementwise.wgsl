@@ -23,15 +23,18 @@ override OP: u32 = 0;
 override STRIDED: bool = true;
 override WG: u32 = 256;
 
+// relu, tanh_safe and sigmoid (common.wgsl) keep NaN. gelu needs no test of its own: x multiplies
+// the result, so NaN stays NaN and gelu(-inf) = -inf * 0 = NaN, as torch; a cube past f32's range
+// saturates the tanh form, as it does in torch's float32.
 fn unaryOp(x: f32) -> f32 {
   switch OP {
-    case 1u: { return max(x, 0.0); }
-    case 2u: { return tanh(clamp(x, -15.0, 15.0)); }
-    case 3u: { return 1.0 / (1.0 + exp(-x)); }
+    case 1u: { return relu(x); }
+    case 2u: { return tanh_safe(x); }
+    case 3u: { return sigmoid(x); }
     case 4u: { return 0.5 * x * (1.0 + erf(x * 0.70710678118654752)); }
     case 5u: {
       let u = 0.79788456080286536 * (x + 0.044715 * x * x * x);
-      return 0.5 * x * (1.0 + tanh(clamp(u, -15.0, 15.0)));
+      return 0.5 * x * (1.0 + tanh_safe(u));
     }
     default: { return x; }
   }

@@ -44,10 +44,6 @@ override BH: u32 = 1;
 var<workgroup> part: array<vec4<f32>, KL * UNITS>;
 var<workgroup> hs: array<f32, 2u * BH>;
 
-fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
-// tanh of a large argument is NaN on some drivers (exp overflow inside); |x| = 15 is already 1 in f32.
-fn tanhc(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
-
 fn timeAt(d: u32, s: u32) -> u32 { return select(s, p.T - 1u - s, d == 1u); }
 fn rowAt(t: u32, b: u32) -> u32 { return t * p.tStride + b * p.bStride; }
 
@@ -65,7 +61,7 @@ fn reduce(u: u32) -> vec4<f32> {
   return acc;
 }
 
-// gates = W_hh·h_prev (r, z, n in x, y, z); returns h'.
+// gates = W_hh·h_prev (r, z, n in x, y, z); returns h'. sigmoid and tanh_safe (common.wgsl) keep NaN.
 fn cell(d: u32, t: u32, b: u32, j: u32, gates: vec4<f32>, hPrev: f32) -> f32 {
   let H = p.H;
   let x = rowAt(t, b) * p.D * 3u * H + d * 3u * H + j;
@@ -73,7 +69,7 @@ fn cell(d: u32, t: u32, b: u32, j: u32, gates: vec4<f32>, hPrev: f32) -> f32 {
   if (HAS_BIAS) { bn = select(bhh0[2u * H + j], bhh1[2u * H + j], d == 1u); }
   let r = sigmoid(xproj[x] + gates.x);
   let z = sigmoid(xproj[x + H] + gates.y);
-  let nn = tanhc(fma(r, gates.z + bn, xproj[x + 2u * H]));
+  let nn = tanh_safe(fma(r, gates.z + bn, xproj[x + 2u * H]));
   return fma(z, hPrev - nn, nn);
 }
 

@@ -5,6 +5,10 @@
 // HAS_WEIGHT / HAS_BIAS are false), 4 y [rows, N].
 // The variance is a second pass over centred values, not E[x^2] - mean^2, which cancels
 // catastrophically when |mean| >> std.
+// Special values as torch: NaN or +-inf in a row makes the whole row NaN. Huge finite values come out
+// right too: where the sum, or the sum of centred squares (a value 2e19 from the mean squares past
+// f32's range), overflows, that pass runs again over x * 2^-80. The rerun costs a branch on a
+// row-uniform value, and a third read of x only in such rows.
 // Entry points (variants):
 //   layernorm_main  one workgroup of WG threads per row, tree reductions in workgroup memory.
 //   layernorm_row   one thread per row, no barriers: on CPU-emulated adapters, where a barrier
@@ -27,17 +31,48 @@ override HAS_BIAS: bool = true;
 
 var<workgroup> red: array<f32, 256>;
 
-// Sum of `v` over the workgroup; every thread gets the total.
+const SCALE_DOWN = 0x1p-80f;
+const SCALE_UP = 0x1p80f;
+
+// Sum of `v` over the workgroup; every thread gets the total, as a uniform value, so a row's rare
+// paths may branch on it around barriers. workgroupUniformLoad's own barriers order the read after
+// the last add and before red is written again.
 fn workgroupSum(lid: u32, v: f32) -> f32 {
   red[lid] = v;
-  workgroupBarrier();
   for (var step = WG / 2u; step > 0u; step /= 2u) {
-    if (lid < step) { red[lid] += red[lid + step]; }
     workgroupBarrier();
+    if (lid < step) { red[lid] += red[lid + step]; }
   }
-  let total = red[0];
-  workgroupBarrier();
-  return total;
+  return workgroupUniformLoad(&red[0]);
+}
+
+// This thread's share (j = first, first + stride, ...) of the row's sum of x * sc - msc, or of the
+// squares of those: the rescaled passes.
+fn partial(base: u32, first: u32, stride: u32, sc: f32, msc: f32, squares: bool) -> f32 {
+  var acc = 0.0;
+  for (var j = first; j < p.n; j += stride) {
+    let d = fma(x[base + j], sc, -msc);
+    acc = select(acc + d, fma(d, d, acc), squares);
+  }
+  return acc;
+}
+
+// 1 / std from q, the sum of squares of the row's centred values times sc; NaN for a row holding NaN
+// or inf (a non-finite mean). Scaled, the variance is past 1e38 / n, so eps (times sc^2) drops out.
+fn rstd(mean: f32, q: f32, sc: f32) -> f32 {
+  let n = f32(p.n);
+  let r = select(inverseSqrt(q / n + p.eps), inverseSqrt(q / n), sc != 1.0);
+  return select(r, nan_f32(), is_nonfinite(mean));
+}
+
+fn writeRow(base: u32, first: u32, stride: u32, mean: f32, sc: f32, r: f32) {
+  let msc = mean * sc;
+  for (var j = first; j < p.n; j += stride) {
+    var v = fma(x[base + j], sc, -msc) * r;
+    if (HAS_WEIGHT) { v *= weight[j]; }
+    if (HAS_BIAS) { v += bias[j]; }
+    y[base + j] = v;
+  }
 }
 
 @compute @workgroup_size(WG)
@@ -48,19 +83,20 @@ fn layernorm_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let base = row * p.n;
   var s = 0.0;
   for (var j = lid; j < p.n; j += WG) { s += x[base + j]; }
-  let mean = workgroupSum(lid, s) / f32(p.n);
+  var mean = workgroupSum(lid, s) / f32(p.n);
+  if (is_nonfinite(mean)) { mean = workgroupSum(lid, partial(base, lid, WG, SCALE_DOWN, 0.0, false)) / f32(p.n) * SCALE_UP; }
   var q = 0.0;
   for (var j = lid; j < p.n; j += WG) {
     let d = x[base + j] - mean;
     q = fma(d, d, q);
   }
-  let inv = inverseSqrt(workgroupSum(lid, q) / f32(p.n) + p.eps);
-  for (var j = lid; j < p.n; j += WG) {
-    var v = (x[base + j] - mean) * inv;
-    if (HAS_WEIGHT) { v *= weight[j]; }
-    if (HAS_BIAS) { v += bias[j]; }
-    y[base + j] = v;
+  q = workgroupSum(lid, q);
+  var sc = 1.0;
+  if (is_inf(q) && !is_nonfinite(mean)) {
+    sc = SCALE_DOWN;
+    q = workgroupSum(lid, partial(base, lid, WG, sc, mean * sc, true));
   }
+  writeRow(base, lid, WG, mean, sc, rstd(mean, q, sc));
 }
 
 @compute @workgroup_size(WG)
@@ -71,17 +107,17 @@ fn layernorm_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let base = row * p.n;
   var s = 0.0;
   for (var j = 0u; j < p.n; j++) { s += x[base + j]; }
-  let mean = s / f32(p.n);
+  var mean = s / f32(p.n);
+  if (is_nonfinite(mean)) { mean = partial(base, 0u, 1u, SCALE_DOWN, 0.0, false) / f32(p.n) * SCALE_UP; }
   var q = 0.0;
   for (var j = 0u; j < p.n; j++) {
     let d = x[base + j] - mean;
     q = fma(d, d, q);
   }
-  let inv = inverseSqrt(q / f32(p.n) + p.eps);
-  for (var j = 0u; j < p.n; j++) {
-    var v = (x[base + j] - mean) * inv;
-    if (HAS_WEIGHT) { v *= weight[j]; }
-    if (HAS_BIAS) { v += bias[j]; }
-    y[base + j] = v;
+  var sc = 1.0;
+  if (is_inf(q) && !is_nonfinite(mean)) {
+    sc = SCALE_DOWN;
+    q = partial(base, 0u, 1u, sc, mean * sc, true);
   }
+  writeRow(base, 0u, 1u, mean, sc, rstd(mean, q, sc));
 }

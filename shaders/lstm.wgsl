@@ -52,10 +52,6 @@ var<workgroup> part: array<vec4<f32>, KL * UNITS>;
 var<workgroup> hs: array<f32, 2u * BH>;
 var<workgroup> cs: array<f32, BH>;
 
-fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
-// tanh of a large argument is NaN on some drivers (exp overflow inside); |x| = 15 is already 1 in f32.
-fn tanhc(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
-
 fn timeAt(d: u32, s: u32) -> u32 { return select(s, p.T - 1u - s, d == 1u); }
 fn rowAt(t: u32, b: u32) -> u32 { return t * p.tStride + b * p.bStride; }
 
@@ -74,13 +70,14 @@ fn reduce(u: u32) -> vec4<f32> {
   return acc;
 }
 
-// The cell update: gates = W_hh·h_prev, plus the projection; returns (h, c).
+// The cell update: gates = W_hh·h_prev, plus the projection; returns (h, c). sigmoid and tanh_safe
+// (common.wgsl) keep a NaN, which W_hh then spreads to every unit of the row, as in torch.
 fn cell(d: u32, t: u32, b: u32, j: u32, gates: vec4<f32>, cPrev: f32) -> vec2<f32> {
   let H = p.H;
   let x = rowAt(t, b) * p.D * 4u * H + d * 4u * H + j;
   let g = gates + vec4<f32>(xproj[x], xproj[x + H], xproj[x + 2u * H], xproj[x + 3u * H]);
-  let c = sigmoid(g.y) * cPrev + sigmoid(g.x) * tanhc(g.z);
-  return vec2<f32>(sigmoid(g.w) * tanhc(c), c);
+  let c = sigmoid(g.y) * cPrev + sigmoid(g.x) * tanh_safe(g.z);
+  return vec2<f32>(sigmoid(g.w) * tanh_safe(c), c);
 }
 
 @compute @workgroup_size(KL, UNITS)

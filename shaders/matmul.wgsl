@@ -58,11 +58,12 @@ override NT_Y: u32 = TILE_M / 4u;
 var<workgroup> As: array<vec4<f32>, TILE_K * TILE_M / 4u>;
 var<workgroup> Bs: array<vec4<f32>, TILE_K * TILE_N / 4u>;
 
+// The activations of common.wgsl: NaN stays NaN, as torch.
 fn activate(x: f32) -> f32 {
   switch ACT {
-    case 1u: { return max(x, 0.0); }
-    case 2u: { return tanh(clamp(x, -15.0, 15.0)); }
-    case 3u: { return 1.0 / (1.0 + exp(-x)); }
+    case 1u: { return relu(x); }
+    case 2u: { return tanh_safe(x); }
+    case 3u: { return sigmoid(x); }
     default: { return x; }
   }
 }

@@ -4,7 +4,10 @@
 // `len` elements x[o * len * inner + j * inner + i], one row per workgroup (rows = outer * inner).
 // Two passes over the row: an online pass keeps a running (max, sum) per thread, merged across the
 // workgroup in a tree; the second pass writes. So x is read twice and y written once.
-// A row of all -inf gives NaN, as torch does (0 / 0).
+// Special values as torch: a row holding NaN or +inf is all NaN (inf - inf), a row of only -inf is all
+// NaN (0 / 0), and -inf elsewhere gives 0. The online pass reads each value through nan_as_inf
+// (common.wgsl), so a NaN raises the running max to +inf (max() may drop a NaN, never an inf), and
+// skips -inf; the write pass finds both NaN cases in the row's (max, sum): a max of +inf, or a sum of 0.
 // Entry points (variants):
 //   softmax_main  one workgroup of WG threads per row, a tree reduction in workgroup memory.
 //   softmax_row   one thread per row, no barriers: for many short-to-medium rows, where the
@@ -22,17 +25,24 @@ struct Params {
 
 override WG: u32 = 256;
 
-// The lowest finite f32 stands in for -inf, so exp(v - m) is 0 for v = -inf, never NaN.
+// The running max starts at the lowest finite f32, not -inf, so rescaling never meets (-inf) - (-inf).
 const LOWEST = -0x1.fffffep+127f;
 
 var<workgroup> redMax: array<f32, 256>;
 var<workgroup> redSum: array<f32, 256>;
 
-// One step of the online pass: (max, sum of exp(x - max)) after seeing v; rescales the sum only
-// when the max moves.
-fn online(ms: vec2<f32>, v: f32) -> vec2<f32> {
+// One step of the online pass: (max, sum of exp(x - max)) after seeing x; rescales the sum only
+// when the max moves. Once the max is +inf the sum means nothing: the row is NaN.
+fn online(ms: vec2<f32>, x: f32) -> vec2<f32> {
+  let v = nan_as_inf(x);
   if (v > ms.x) { return vec2<f32>(v, ms.y * exp(ms.x - v) + 1.0); }
+  if (is_inf(v)) { return ms; }
   return vec2<f32>(ms.x, ms.y + exp(v - ms.x));
+}
+
+// y for x against the row's (max, sum); exp(-inf - max) is 0 on every driver tested.
+fn output(x: f32, ms: vec2<f32>, inv: f32) -> f32 {
+  return select(exp(x - ms.x) * inv, nan_f32(), is_inf(ms.x) || ms.y == 0.0);
 }
 
 // Merges two (max, sum of exp(x - max)) pairs; an empty side (sum 0) adds nothing.
@@ -66,11 +76,11 @@ fn softmax_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     }
     workgroupBarrier();
   }
-  let rowMax = redMax[0];
-  let inv = 1.0 / redSum[0];
+  let all = vec2<f32>(redMax[0], redSum[0]);
+  let inv = 1.0 / all.y;
   for (var j = lid; j < p.len; j += WG) {
     let k = base + j * p.inner;
-    y[k] = exp(x[k] - rowMax) * inv;
+    y[k] = output(x[k], all, inv);
   }
 }
 
@@ -82,10 +92,9 @@ fn softmax_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let base = (row / p.inner) * p.len * p.inner + row % p.inner;
   var ms = vec2<f32>(LOWEST, 0.0);
   for (var j = 0u; j < p.len; j++) { ms = online(ms, x[base + j * p.inner]); }
-  let m = ms.x;
   let inv = 1.0 / ms.y;
   for (var j = 0u; j < p.len; j++) {
     let k = base + j * p.inner;
-    y[k] = exp(x[k] - m) * inv;
+    y[k] = output(x[k], ms, inv);
   }
 }

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../src/node';
 import { GpuContext } from '../src/runtime/gpu';
-import { entryLayout } from '../src/runtime/reflect';
+import { entryLayout, namedEntries } from '../src/runtime/reflect';
 import { hashText } from '../src/runtime/hash';
 
 let rt: Runtime;
@@ -24,7 +24,8 @@ async function runOne(ctx: GpuContext, shader: { file: string; code: string }): 
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
   pass.setPipeline(pipeline);
-  pass.setBindGroup(0, device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: buf } }] }));
+  const name = entryLayout(shader, 'main').bindings[0].name;
+  pass.setBindGroup(0, device.createBindGroup({ layout, entries: namedEntries(shader, 'main', { [name]: buf }) }));
   pass.dispatchWorkgroups(1);
   pass.end();
   enc.copyBufferToBuffer(buf, 0, read, 0, 16);

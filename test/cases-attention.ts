@@ -1,7 +1,8 @@
 // Parity cases for scaledDotProductAttention (shaders/attention.wgsl): sequence lengths 1, 7, 65, 300;
 // head dims 8, 64, 80, 256 (D and Dv apart too); causal with Tq < Tk and Tq > Tk; bool and float masks
 // broadcast over batch and heads; long hidden key prefixes; fully masked rows (zeros, by choice); large
-// logits; transposed views; both variants and several tile configs forced on awkward shapes.
+// logits; transposed views; both variants and several tile configs forced on awkward shapes; NaN,
+// +-inf and overflowing scores, with and without masks, in every variant.
 import { Graph, type CompileOptions } from '../src/index';
 import { numel } from '../src/graph/shapes';
 import { randn, rng, type ParityCase, type Tolerance } from './parity';
@@ -43,6 +44,8 @@ interface AttnSpec {
   /** Store k as [..., D, Tk] and view it transposed. */
   kT?: boolean;
   dispatches?: number;
+  /** Writes special values into the feeds after they are drawn. */
+  patch?: (feeds: Record<string, Float32Array | Uint8Array>) => void;
 }
 
 let seed = 9000;
@@ -77,6 +80,7 @@ function attnCase(id: string, spec: AttnSpec, options?: CompileOptions): ParityC
         feeds.mask = spec.mask.gen(spec.mask.shape, s0 + 7);
       }
       g.output('y', g.scaledDotProductAttention(q, k, v, { attnMask, isCausal: spec.causal, scale: spec.scale }));
+      spec.patch?.(feeds);
       return { graph: g, feeds };
     },
   };
@@ -203,7 +207,65 @@ const sweeps: [string, CompileOptions, AttnSpec][] = [
   ['rows WG_ROWS=1', { variants: { attention: 'rows' }, constants: { attention: { WG_ROWS: 1 } } }, awkward[2][1]],
 ];
 
+// NaN, +-inf and huge values. Three batches of Tq = 7 against Tk = 9 (7 when causal), D = 8, Dv = 5:
+//   b0: NaN in q row 1 (that row NaN); NaN in v of key 2, dv 1 (column 1 NaN wherever key 2 is kept);
+//       NaN in v of the last key (the rows variant re-reads it for the keys past Tk, at weight 0).
+//   b1: q row 4 of 1e15 (finite scores ~1e15: one-hot weights); q row 6 and k row 5 of 1e20 (q.k
+//       overflows: +inf, so row 6 is NaN, and every row with a positive q.k_5 weighs key 5 alone).
+//   b2: k[3][0] = -inf (a kept -inf score, weight 0, or +inf and NaN where q[i][0] < 0); q[2][0] = +inf.
+// With a mask, keys it drops hold NaN in k and v: a dropped key takes no part, so they never show.
+const SD = { batch: [3], Tq: 7, Tk: 9, D: 8, Dv: 5 };
+function patchSpecials(causal: boolean, dropped: [number, number][] = []) {
+  const Tk = causal ? 7 : 9;
+  return (f: Record<string, Float32Array | Uint8Array>) => {
+    const at = (b: number, t: number, T: number, d: number, dim: number) => (b * T + t) * dim + d;
+    const { q, k, v } = f as Record<string, Float32Array>;
+    q[at(0, 1, 7, 0, 8)] = NaN;
+    v[at(0, 2, Tk, 1, 5)] = NaN;
+    v[at(0, Tk - 1, Tk, 3, 5)] = NaN;
+    q.fill(1e15, at(1, 4, 7, 0, 8), at(1, 5, 7, 0, 8));
+    q.fill(1e20, at(1, 6, 7, 0, 8), at(1, 7, 7, 0, 8));
+    k.fill(1e20, at(1, 5, Tk, 0, 8), at(1, 6, Tk, 0, 8));
+    k[at(2, 3, Tk, 0, 8)] = -Infinity;
+    q[at(2, 2, 7, 0, 8)] = Infinity;
+    for (const [b, j] of dropped) {
+      k[at(b, j, Tk, 4, 8)] = NaN;
+      v[at(b, j, Tk, 0, 5)] = NaN;
+    }
+  };
+}
+
+// Bool [Tq, Tk]: key 6 dropped for every row, key 7 for rows 0..3, and row 5 wholly (zeros, though its
+// keys' k and v hold NaN).
+const boolSpecial: MaskGen = (shape) => Uint8Array.from({ length: numel(shape) }, (_, i) => {
+  const r = Math.floor(i / 9), j = i % 9;
+  return j === 6 || (j === 7 && r < 4) || r === 5 ? 0 : 1;
+});
+// Float [Tq, Tk]: -inf drops key 6 for every row and row 5 wholly; +inf at (3, 1) and NaN at (4, 0)
+// make rows 3 and 4 NaN; -1e30 at key 8 is a real (vanishing) score.
+const floatSpecial: MaskGen = (shape) => Float32Array.from({ length: numel(shape) }, (_, i) => {
+  const r = Math.floor(i / 9), j = i % 9;
+  if (j === 6 || r === 5) return -Infinity;
+  if (r === 3 && j === 1) return Infinity;
+  if (r === 4 && j === 0) return NaN;
+  return j === 8 ? -1e30 : (j % 3) - 1;
+});
+
+const specials: [string, AttnSpec][] = [
+  ['NaN, +-inf, 1e20 overflow', { ...SD, patch: patchSpecials(false) }],
+  ['causal NaN, +-inf, 1e20 overflow', { ...SD, Tk: 7, causal: true, patch: patchSpecials(true) }],
+  ['bool mask dropping NaN keys, NaN, +-inf', {
+    ...SD, mask: { kind: 'bool', shape: [7, 9], gen: boolSpecial }, patch: patchSpecials(false, [[0, 6], [1, 6], [2, 6], [0, 7]]),
+  }],
+  ['float mask of -inf (dropping NaN keys), +inf, NaN, -1e30', {
+    ...SD, mask: { kind: 'float', shape: [7, 9], gen: floatSpecial }, patch: patchSpecials(false, [[0, 6], [1, 6], [2, 6]]),
+  }],
+];
+
 export const attentionCases: ParityCase[] = [
+  ...[undefined, ...forced].flatMap((o) => specials.map(([n, s]) => attnCase(`${o?.variants!.attention ?? 'auto'} ${n}`, { ...s, dispatches: 1 }, o))),
+  attnCase(`flash RQ=2 RG=2 TPR=2 BK=4 KB=2 ${specials[2][0]}`, specials[2][1], { variants: { attention: 'flash' }, constants: { attention: { RQ: 2, RG: 2, TPR: 2, BK: 4, KB: 2 } } }),
+  attnCase(`split RQ=3 KG=2 BK=4 TPR=1 ${specials[1][0]}`, specials[1][1], { variants: { attention: 'split' }, constants: { attention: { RQ: 3, KG: 2, BK: 4, TPR: 1 } } }),
   ...auto.map(([n, s]) => attnCase(n, s)),
   ...forced.flatMap((o) => awkward.map(([n, s]) => attnCase(`${o.variants!.attention} ${n}`, { ...s, dispatches: 1 }, o))),
   ...sweeps.map(([n, o, s]) => attnCase(`${n} ${s.Tq}x${s.Tk} D=${s.D}`, s, o)),

@@ -55,7 +55,42 @@ const LN_SHAPES: [string, number[], number[], Parameters<typeof lnCase>[3]][] = 
   ['eps 1e-3 [6,64]', [6, 64], [64], { eps: 1e-3, weight: true, bias: true }],
 ];
 
+/**
+ * Rows of x with NaN, +inf, -inf (torch: the whole row NaN), +-1e30 (the centred squares overflow
+ * f32: the kernel rescales), 1e20 beside small values, and plain ones; the weight holds a NaN and the
+ * bias an inf, which reach their columns only.
+ */
+function lnSpecialCase(v: 'workgroup' | 'row', n: number, wg?: number): ParityCase {
+  const options: CompileOptions = { variants: { layernorm: v }, ...(wg ? { constants: { layernorm: { WG: wg } } } : {}) };
+  return {
+    id: `layerNorm ${v}${wg ? ` WG=${wg}` : ''} rows of ${n} with NaN, +-inf, 1e30`, kernel: 'layernorm', tol: lnTol, options, dispatches: 1,
+    build: () => {
+      const g = new Graph();
+      const x = feed([7, n]), w = feed([n], 2), b = feed([n]);
+      [x[1], x[n + n - 1], x[2 * n + 2]] = [NaN, Infinity, -Infinity];
+      for (let j = 0; j < n; j++) x[3 * n + j] *= 1e30;
+      x[4 * n + (n >> 1)] = 1e20;
+      for (let j = 0; j < n; j += 2) x[5 * n + j] = j % 4 ? -1e30 : 1e30;
+      [w[n - 1], b[0]] = [NaN, -Infinity];
+      g.output('y', g.layerNorm(g.input('x', [7, n]), [n], g.input('w', [n]), g.input('b', [n])));
+      return { graph: g, feeds: { x, w, b } };
+    },
+  };
+}
+
+const geluSpecials = Float32Array.from([NaN, Infinity, -Infinity, 1e30, -1e30, 3e38, -3.4e38, 1e13, -1e13, 100, -100, 20, -20, 0, 1, -1, 1e-30]);
+
 export const normCases: ParityCase[] = [
+  ...(['workgroup', 'row'] as const).flatMap((v) => [lnSpecialCase(v, 7), lnSpecialCase(v, 300), lnSpecialCase(v, 300, v === 'row' ? 3 : 32)]),
+  // gelu(-inf) is NaN in torch (-inf * 0); a cube past f32's range saturates the tanh form.
+  ...(['none', 'tanh'] as const).map((a): ParityCase => ({
+    id: `gelu ${a} of NaN, +-inf, 1e30, 3e38`, kernel: 'elementwise', tol: geluTol,
+    build: () => {
+      const g = new Graph();
+      g.output('y', g.gelu(g.input('x', [geluSpecials.length]), a));
+      return { graph: g, feeds: { x: geluSpecials } };
+    },
+  })),
   ...(['workgroup', 'row'] as const).flatMap((v) =>
     LN_SHAPES.map(([name, shape, ns, o]) => lnCase(`layerNorm ${v} ${name}`, shape, ns, o, { variants: { layernorm: v } }))),
   geluCase('gelu erf [7,13]', [7, 13], 'none', 4),

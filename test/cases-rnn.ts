@@ -3,7 +3,7 @@
 // somewhere, weights as constants (a bidirectional layer then packs into one GEMM) and as inputs.
 import { Graph, type CompileOptions, type Tensor } from '../src/index';
 import type { Cell } from '../src/graph/graph';
-import { GATES, rnnParamNames } from '../src/graph/seq-ops';
+import { GATES, rnnParamNames } from '../src/graph/ir';
 import { numel } from '../src/graph/shapes';
 import { randn, type ParityCase, type Tolerance } from './parity';
 
@@ -162,4 +162,38 @@ export const rnnSpecs: RnnSpec[] = [
   { cell: 'rnn_relu', T: 64, B: 1, I: 8, H: 130, constants: true, variant: 'step' },
 ];
 
-export const rnnCases: ParityCase[] = rnnSpecs.map(rnnCase);
+/**
+ * NaN, +-inf and 1e30 in x, and NaN in h0 (and c0), each in its own batch row, so the others stay
+ * finite: NaN spreads to every unit of its row from its step on (through W_hh), +-inf and 1e30
+ * saturate the gates (a relu cell carries inf on, and inf - inf makes NaN). In a relu cell 1e30 sits at
+ * the last step, where its huge h meets no further sums.
+ */
+function specialRnnCase(s: RnnSpec): ParityCase {
+  const c = rnnCase(s);
+  return {
+    ...c, id: `${c.id}, NaN, +-inf and 1e30 in x, NaN in h0${s.c0 ? ' and c0' : ''}`,
+    build: () => {
+      const built = buildRnn(s);
+      const { x, h0, c0 } = built.feeds;
+      const at = (t: number, b: number, i: number) => (s.batchFirst ? b * s.T + t : t * s.B + b) * s.I + i;
+      x[at(1, 0, 0)] = NaN;
+      x[at(0, 1, 1)] = Infinity;
+      x[at(2, 1, 2)] = -Infinity;
+      // A relu cell's h of 1e29 would feed the other direction's later steps: sums of such terms
+      // cancel, and f32 and float64 part ways. Bounded cells take it anywhere.
+      if (s.cell !== 'rnn_relu' || !s.bidirectional) x[at(s.bidirectional ? 0 : s.T - 1, 2, 3)] = 1e30;
+      if (h0) h0[3 * s.H] = NaN;
+      if (c0) c0[3 * s.H + 1] = NaN;
+      return built;
+    },
+  };
+}
+
+const specialBase = { T: 5, B: 4, I: 4, H: 5, h0: true } as const;
+export const rnnSpecialCases: ParityCase[] = (['lstm', 'gru', 'rnn_tanh', 'rnn_relu'] as const).flatMap((cell) =>
+  (['step', 'persistent'] as const).flatMap((variant) => [
+    specialRnnCase({ ...specialBase, cell, variant, c0: cell === 'lstm' }),
+    specialRnnCase({ ...specialBase, cell, variant, H: 33, layers: 2, bidirectional: true, batchFirst: true, lanes: { KL: 4, UNITS: 8 } }),
+  ]));
+
+export const rnnCases: ParityCase[] = [...rnnSpecs.map(rnnCase), ...rnnSpecialCases];

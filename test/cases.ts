@@ -22,6 +22,14 @@ const softmaxTol: Tolerance = { atol: 1e-6, rtol: 1e-4, why: 'WGSL exp is 3 + 2|
 const exactTol: Tolerance = { atol: 0, rtol: 2.5e-7, why: 'one correctly rounded f32 op (div: 2.5 ulp)' };
 const transcTol: Tolerance = { atol: 1e-6, rtol: 1e-5, why: 'tanh/sigmoid through exp: a few ulp, plus clamping at |x| = 15' };
 
+/** Inputs of the elementwise special-value cases: NaN, +-inf, past exp's and tanh's ranges, near f32's max. */
+const SPECIALS = [NaN, Infinity, -Infinity, 1e30, -1e30, 3e38, -3.4e38, 100, -100, 20, -20, 0, 1, -1, 1e-30, 0.5];
+/** (a, b) pairs for add/sub/mul/div: inf - inf, inf * 0, 0 / 0, x / 0, sums and products past f32's max. */
+const PAIRS: [number, number][] = [
+  [Infinity, Infinity], [Infinity, -Infinity], [-Infinity, -Infinity], [NaN, 1], [1, NaN], [Infinity, 0], [0, 0], [1, 0], [-1, 0],
+  [1e30, 1e30], [1e30, -1e30], [3e38, 3e38], [-3e38, 3e38], [1e30, 1e-30], [1e20, 1e20], [3e38, 0.5], [Infinity, 1e30],
+];
+
 let seed = 1;
 const feed = (shape: number[], scale = 1) => randn(numel(shape), seed++, scale);
 
@@ -211,8 +219,90 @@ export const elementwiseCases: ParityCase[] = [
   }),
 ];
 
+// NaN, +-inf and huge magnitudes: torch's float32 answer is IEEE's, and every variant must give it.
+// Products overflow f32 only in the op's last rounding, so the float64 reference, rounded to f32 at
+// the output, meets the same infinities. (No result is subnormal: SwiftShader flushes those.)
+const MATMUL_VARIANTS = [undefined, 'naive', 'tiled', 'tiled-vec4', 'register'] as const;
+const specialFeeds = (rows: number, k: number, n: number) => {
+  const a = feed([rows, k]), b = feed([k, n]);
+  const set = (m: Float32Array, cols: number, at: [number, number, number][]) => at.forEach(([r, c, v]) => (m[r * cols + c] = v));
+  set(a, k, [[0, 5, NaN], [1, 3, Infinity], [2, 3, Infinity], [2, 6, -Infinity], [3, 2, 1e30], [4, 0, 1e30], [5, 7, -Infinity]]);
+  // b: a NaN column (7), an inf * 0 (row 1, column 2), and 1e30 * +-1e10 overflowing to +-inf in row 4.
+  set(b, n, [[9, 7, NaN], [3, 2, 0], [0, 0, 1e10], [0, 1, -1e10]]);
+  return { a, b };
+};
+const transposed = (m: Float32Array, rows: number, cols: number) => Float32Array.from({ length: m.length }, (_, i) => m[(i % rows) * cols + Math.floor(i / rows)]);
+
+const specialCases: ParityCase[] = [
+  ...MATMUL_VARIANTS.flatMap((v) => [false, true].map((bT): ParityCase => ({
+    id: `matmul ${v ?? 'auto'} NaN, +-inf, 1e30 and overflow${bT ? ', bT' : ''} 9x16x12`, kernel: 'matmul', dispatches: 1,
+    options: v ? { variants: { matmul: v } } : undefined, tol: matmulTol(16),
+    build: () => {
+      const g = new Graph();
+      const { a, b } = specialFeeds(9, 16, 12);
+      const bIn = g.input('b', bT ? [12, 16] : [16, 12]);
+      g.output('y', g.matmul(g.input('a', [9, 16]), bT ? g.transpose(bIn, 0, 1) : bIn));
+      return { graph: g, feeds: { a, b: bT ? transposed(b, 16, 12) : b } };
+    },
+  }))),
+  // The fused epilogue: relu(NaN) = tanh(NaN) = sigmoid(NaN) = NaN; +-inf and 1e30 saturate.
+  ...MATMUL_VARIANTS.flatMap((v) => (['relu', 'tanh', 'sigmoid'] as const).map((act): ParityCase => ({
+    id: `linear ${v ?? 'auto'} + bias, ${act} fused, of NaN, +-inf and 1e30 [9,16] -> 12`, kernel: 'matmul', dispatches: 1,
+    options: v ? { variants: { matmul: v } } : undefined,
+    tol: { atol: matmulTol(17).atol + 1e-6, rtol: 1e-5, why: 'f32 GEMM of K = 16 plus bias, then a few-ulp activation' },
+    build: () => {
+      const g = new Graph();
+      const { a, b } = specialFeeds(9, 16, 12);
+      const bias = feed([12]);
+      [bias[4], bias[5], bias[6]] = [NaN, Infinity, -1e30];
+      g.output('y', g[act](g.linear(g.input('x', [9, 16]), g.input('w', [12, 16]), g.input('bias', [12]))));
+      return { graph: g, feeds: { x: a, w: transposed(b, 16, 12), bias } };
+    },
+  }))),
+  // softmax rows: [+inf, ..] and [.., NaN, ..] all NaN, some -inf (zeros there), all -inf (NaN), +-1e30,
+  // +-3e38 (x - max overflows to -inf), -1e30 beside -inf, and one plain row.
+  ...(['workgroup', 'row'] as const).flatMap((v) => [7, 300].map((len): ParityCase => ({
+    id: `softmax ${v}${len === 300 ? ` WG=${v === 'row' ? 3 : 32}` : ''} rows of ${len} with NaN, +-inf, 1e30 and 3e38`,
+    kernel: 'softmax', tol: softmaxTol,
+    options: { variants: { softmax: v }, ...(len === 300 ? { constants: { softmax: { WG: v === 'row' ? 3 : 32 } } } : {}) },
+    build: () => {
+      const g = new Graph();
+      const x = feed([9, len], 5);
+      const row = (r: number, at: [number, number][]) => at.forEach(([j, val]) => (x[r * len + j] = val));
+      row(0, [[0, Infinity]]);
+      row(1, [[len >> 1, NaN]]);
+      row(2, [[1, -Infinity], [len - 1, -Infinity]]);
+      x.fill(-Infinity, 3 * len, 4 * len);
+      row(4, [[2, 1e30], [3, -1e30]]);
+      row(5, [[0, -Infinity], [len - 1, Infinity]]);
+      row(6, [[1, 3e38], [4, -3.4e38]]);
+      x.fill(-Infinity, 7 * len, 8 * len);
+      row(7, [[0, -1e30], [len - 2, -1e30]]);
+      g.output('y', g.softmax(g.input('x', [9, len]), -1));
+      return { graph: g, feeds: { x } };
+    },
+  }))),
+  ...(['relu', 'tanh', 'sigmoid'] as const).map((op) =>
+    ewCase(`${op} of NaN, +-inf, 1e30, 3e38`, transcTol, (g) => {
+      g.output('y', g[op](g.input('x', [SPECIALS.length])));
+      return { x: Float32Array.from(SPECIALS) };
+    }),
+  ),
+  ...(['add', 'sub', 'mul', 'div'] as const).map((op) =>
+    ewCase(`${op} of NaN, +-inf and overflowing pairs, broadcast [2,${PAIRS.length}] and [${PAIRS.length}]`, exactTol, (g) => {
+      g.output('y', g[op](g.input('a', [2, PAIRS.length]), g.input('b', [PAIRS.length])));
+      return { a: Float32Array.from([...PAIRS.map((p) => p[0]), ...PAIRS.map((p) => p[1])]), b: Float32Array.from(PAIRS.map((p) => p[1])) };
+    }),
+  ),
+  ewCase('copy of a transposed view keeps NaN and +-inf [3,5]^T', exactTol, (g) => {
+    g.output('y', g.transpose(g.input('x', [3, 5]), 0, 1));
+    return { x: Float32Array.from(SPECIALS.slice(0, 15)) };
+  }),
+];
+
 export const allCases: ParityCase[] = [
   ...matmulCases, ...softmaxCases, ...elementwiseCases, ...dataCases, ...normCases, ...rnnCases, ...attentionCases,
+  ...specialCases,
 ];
 
 const ids = new Set<string>();
@@ -234,7 +324,8 @@ export const fusionCases: ParityCase[] = [
     },
   },
   {
-    id: 'fusion: a residual computed after the matmul is not folded', kernel: 'matmul', tol: fusionTol, dispatches: 4,
+    // Fusion rewrites the IR, so the fused node runs where the add was, after its residual.
+    id: 'fusion: a residual computed after the matmul is folded too', kernel: 'matmul', tol: fusionTol, dispatches: 3,
     build: () => {
       const g = new Graph();
       const mm = g.matmul(g.input('a', [5, 8]), g.input('b', [8, 7]));

@@ -131,6 +131,17 @@ describe('device limits and GPU errors', () => {
     const bad = { file: 'shaders/broken.wgsl', code: '@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = 1u;\n}\n' };
     await expect(ctx.pipeline(bad, 'main', {}, 'broken kernel')).rejects.toThrow(/^broken kernel: pipeline shaders\/broken.wgsl:main [^]*\n  shaders\/broken.wgsl:3:\d+ cannot initialize/);
   });
+  it('a compile error behind the shared prelude (shaderOf) names the kernel file and its own line', async () => {
+    const { shaderOf, sourceLine } = await import('../src/kernels/kernel');
+    const ctx = new GpuContext(gpu.device!);
+    const bad = shaderOf('shaders/broken-kernel.wgsl', '@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = relu(1u);\n}\n');
+    await expect(ctx.pipeline(bad, 'main', {}, 'broken kernel')).rejects.toThrow(/\n  shaders\/broken-kernel.wgsl:3:\d+ /);
+    expect(sourceLine(bad, 1)).toEqual({ file: 'shaders/common.wgsl', line: 1 });
+    expect(sourceLine(bad, bad.preludeLines! + 2)).toEqual({ file: 'shaders/broken-kernel.wgsl', line: 2 });
+    const { entryLayout } = await import('../src/runtime/reflect');
+    const garbled = shaderOf('shaders/garbled-kernel.wgsl', '@compute @workgroup_size(1)\nfn main( {');
+    expect(() => entryLayout(garbled, 'main')).toThrow(/cannot be reflected .* at shaders\/garbled-kernel.wgsl:2/);
+  });
   it('a shader that cannot be reflected is a GpuError naming the file', async () => {
     const { entryLayout } = await import('../src/runtime/reflect');
     expect(() => entryLayout({ file: 'shaders/garbled.wgsl', code: 'fn main( {' }, 'main')).toThrow(/shaders\/garbled.wgsl: the shader cannot be reflected/);

@@ -1,6 +1,8 @@
 // Parity checking shared by the Node and the Chromium runs: a case builds a graph and its feeds,
 // the GPU runtime and Runtime.cpu() run it, and every element must satisfy
-// |gpu - ref| <= atol + rtol * |ref|. A failure reports the index, both values and the max error.
+// |gpu - ref| <= atol + rtol * |ref|, or be the same special value: NaN where the reference is NaN,
+// the same infinity where it is infinite (see `matches`). A failure reports the index, both values
+// and the max error.
 import { Runtime, type CompileOptions, type Feeds, type Graph } from '../src/index';
 
 export interface Tolerance {
@@ -50,10 +52,10 @@ export async function runParity(rt: Runtime, c: ParityCase): Promise<ParityResul
       for (let i = 0; i < w.length; i++) {
         const err = Math.abs(g[i] - w[i]);
         checked++;
-        if (Number.isNaN(g[i]) !== Number.isNaN(w[i]) || err > c.tol.atol + c.tol.rtol * Math.abs(w[i])) {
+        if (!matches(g[i], w[i], c.tol)) {
           if (++bad <= 10) lines.push(`  ${name}[${i}]: gpu ${g[i]} ref ${w[i]} |err| ${err}`);
         }
-        if (!Number.isNaN(err)) maxAbsErr = Math.max(maxAbsErr, err);
+        if (Number.isFinite(err)) maxAbsErr = Math.max(maxAbsErr, err);
       }
     }
     const steps = 'steps' in gpuExe ? (gpuExe as { steps: string[] }).steps : [];
@@ -69,6 +71,16 @@ export async function runParity(rt: Runtime, c: ParityCase): Promise<ParityResul
     gpuExe.destroy();
     cpuExe.destroy();
   }
+}
+
+/**
+ * One GPU value against the reference. NaN matches only NaN and an infinity only itself: the
+ * tolerance test alone would pass inf against -inf or a finite value, its bound being infinite too.
+ */
+export function matches(gpu: number, ref: number, tol: Tolerance): boolean {
+  if (Number.isNaN(ref) || Number.isNaN(gpu)) return Number.isNaN(ref) && Number.isNaN(gpu);
+  if (!Number.isFinite(ref) || !Number.isFinite(gpu)) return gpu === ref;
+  return Math.abs(gpu - ref) <= tol.atol + tol.rtol * Math.abs(ref);
 }
 
 /** mulberry32: a small seeded generator, so the page and Node build the same feeds. */

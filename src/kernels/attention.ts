@@ -8,6 +8,7 @@ import {
   collapseDims,
   foldGrid,
   nextPow2,
+  shaderOf,
   type Constants,
   type DeviceLimits,
   type KernelOverrides,
@@ -15,7 +16,7 @@ import {
   type View,
 } from './kernel';
 
-export const attentionShader = { file: 'shaders/attention.wgsl', code };
+export const attentionShader = shaderOf('shaders/attention.wgsl', code);
 export const ATTENTION_VARIANTS = ['flash', 'split', 'rows'] as const;
 export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
 

@@ -2,9 +2,9 @@
 import { LimitError, fmtShape } from '../errors';
 import { numel } from '../graph/shapes';
 import code from '../../shaders/copy.wgsl?raw';
-import { collapseDims, foldGrid, pickConstants, type DeviceLimits, type KernelOverrides, type KernelPlan, type View } from './kernel';
+import { collapseDims, foldGrid, pickConstants, shaderOf, type DeviceLimits, type KernelOverrides, type KernelPlan, type View } from './kernel';
 
-export const copyShader = { file: 'shaders/copy.wgsl', code };
+export const copyShader = shaderOf('shaders/copy.wgsl', code);
 const MAX_RANK = 8;
 const pad8 = (v: number[]) => [...v, ...new Array(MAX_RANK - v.length).fill(0)];
 

@@ -4,9 +4,9 @@ import type { Binary, Unary } from '../graph/ir';
 import { broadcastStrides, contiguousStrides, numel } from '../graph/shapes';
 import code from '../../shaders/elementwise.wgsl?raw';
 import { LimitError, fmtShape } from '../errors';
-import { collapseDims, foldGrid, pickConstants, type DeviceLimits, type KernelOverrides, type KernelPlan, type View } from './kernel';
+import { collapseDims, foldGrid, pickConstants, shaderOf, type DeviceLimits, type KernelOverrides, type KernelPlan, type View } from './kernel';
 
-export const elementwiseShader = { file: 'shaders/elementwise.wgsl', code };
+export const elementwiseShader = shaderOf('shaders/elementwise.wgsl', code);
 
 export const OP_CODE: Record<'copy' | Unary | Binary | 'gelu' | 'gelu_tanh', number> = {
   copy: 0, relu: 1, tanh: 2, sigmoid: 3, gelu: 4, gelu_tanh: 5, add: 10, sub: 11, mul: 12, div: 13,

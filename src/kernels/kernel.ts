@@ -1,11 +1,29 @@
 // The kernel table's shared types: what compiles (shader, entry, override constants) kept apart from
 // what runs (grid and uniforms), plus the grid folding and dim collapsing every kernel needs.
 import { LimitError } from '../errors';
+import prelude from '../../shaders/common.wgsl?raw';
 
 export interface Shader {
   /** Path shown in compile errors, e.g. `shaders/matmul.wgsl`. */
   file: string;
   code: string;
+  /** Lines of shaders/common.wgsl in front of the file's own code (shaderOf), for compile-error lines. */
+  preludeLines?: number;
+}
+
+export const PRELUDE_FILE = 'shaders/common.wgsl';
+const PRELUDE = prelude.endsWith('\n') ? prelude : `${prelude}\n`;
+const PRELUDE_LINES = PRELUDE.split('\n').length - 1;
+
+/** A kernel's shader: the shared prelude (NaN/inf helpers, activations), then the file's own code. */
+export function shaderOf(file: string, code: string): Shader {
+  return { file, code: PRELUDE + code, preludeLines: PRELUDE_LINES };
+}
+
+/** Where line `line` (1-based) of a shader's compiled code was written: the prelude or the kernel's file. */
+export function sourceLine(shader: Shader, line: number): { file: string; line: number } {
+  const n = shader.preludeLines ?? 0;
+  return line <= n ? { file: PRELUDE_FILE, line } : { file: shader.file, line: line - n };
 }
 
 export type Constants = Record<string, number | boolean>;

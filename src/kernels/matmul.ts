@@ -7,13 +7,14 @@ import {
   collapseDims,
   foldGrid,
   pickConstants,
+  shaderOf,
   type DeviceLimits,
   type KernelOverrides,
   type KernelPlan,
   type View,
 } from './kernel';
 
-export const matmulShader = { file: 'shaders/matmul.wgsl', code };
+export const matmulShader = shaderOf('shaders/matmul.wgsl', code);
 export const MATMUL_VARIANTS = ['naive', 'tiled', 'tiled-vec4', 'register'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 

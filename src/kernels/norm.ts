@@ -2,10 +2,10 @@
 import { LimitError, ShapeError } from '../errors';
 import layernormCode from '../../shaders/layernorm.wgsl?raw';
 import embeddingCode from '../../shaders/embedding.wgsl?raw';
-import { foldGrid, nextPow2, pickConstants, type DeviceLimits, type KernelOverrides, type KernelPlan } from './kernel';
+import { foldGrid, nextPow2, pickConstants, shaderOf, type DeviceLimits, type KernelOverrides, type KernelPlan } from './kernel';
 
-export const layernormShader = { file: 'shaders/layernorm.wgsl', code: layernormCode };
-export const embeddingShader = { file: 'shaders/embedding.wgsl', code: embeddingCode };
+export const layernormShader = shaderOf('shaders/layernorm.wgsl', layernormCode);
+export const embeddingShader = shaderOf('shaders/embedding.wgsl', embeddingCode);
 
 export const LAYERNORM_VARIANTS = ['workgroup', 'row'] as const;
 type Variant = (typeof LAYERNORM_VARIANTS)[number];

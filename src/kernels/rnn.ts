@@ -7,11 +7,11 @@ import rnnCode from '../../shaders/rnn.wgsl?raw';
 import { LimitError, ShapeError } from '../errors';
 import type { Cell } from '../graph/ir';
 import { entryLayout } from '../runtime/reflect';
-import { nextPow2, pickConstants, type Constants, type DeviceLimits, type KernelOverrides, type KernelPlan, type Shader } from './kernel';
+import { nextPow2, pickConstants, shaderOf, type Constants, type DeviceLimits, type KernelOverrides, type KernelPlan, type Shader } from './kernel';
 
-export const lstmShader: Shader = { file: 'shaders/lstm.wgsl', code: lstmCode };
-export const gruShader: Shader = { file: 'shaders/gru.wgsl', code: gruCode };
-export const rnnShader: Shader = { file: 'shaders/rnn.wgsl', code: rnnCode };
+export const lstmShader: Shader = shaderOf('shaders/lstm.wgsl', lstmCode);
+export const gruShader: Shader = shaderOf('shaders/gru.wgsl', gruCode);
+export const rnnShader: Shader = shaderOf('shaders/rnn.wgsl', rnnCode);
 
 export const RNN_VARIANTS = ['step', 'persistent'] as const;
 export type RnnVariant = (typeof RNN_VARIANTS)[number];

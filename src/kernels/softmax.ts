@@ -2,9 +2,9 @@
 import { numel } from '../graph/shapes';
 import code from '../../shaders/softmax.wgsl?raw';
 import { LimitError, ShapeError } from '../errors';
-import { foldGrid, nextPow2, pickConstants, type DeviceLimits, type KernelOverrides, type KernelPlan } from './kernel';
+import { foldGrid, nextPow2, pickConstants, shaderOf, type DeviceLimits, type KernelOverrides, type KernelPlan } from './kernel';
 
-export const softmaxShader = { file: 'shaders/softmax.wgsl', code };
+export const softmaxShader = shaderOf('shaders/softmax.wgsl', code);
 export const SOFTMAX_VARIANTS = ['workgroup', 'row'] as const;
 type Variant = (typeof SOFTMAX_VARIANTS)[number];
 

@@ -67,7 +67,7 @@ const BINARY: Record<Binary, (a: number, b: number) => number> = {
 };
 
 export const UNARY: Record<Unary, (x: number) => number> = {
-  relu: (x) => (x > 0 ? x : 0),
+  relu: (x) => Math.max(x, 0), // NaN stays NaN, as torch.relu
   tanh: Math.tanh,
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
 };
@@ -96,6 +96,8 @@ export function softmax(x: Value, dim: number): Value {
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * len * inner + i;
+      // IEEE does torch's work: NaN or +inf in a row makes it all NaN (inf - inf), and so does a row
+      // of only -inf ((-inf) - (-inf)); other -inf entries give 0.
       let max = -Infinity;
       for (let j = 0; j < len; j++) max = Math.max(max, x.data[base + j * inner]);
       let sum = 0;

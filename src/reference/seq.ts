@@ -2,7 +2,7 @@
 // in float64, written as the torch docs state each formula.
 import type { Cell, NodeOf } from '../graph/ir';
 import { broadcastShapes, broadcastStrides, contiguousStrides, numel } from '../graph/shapes';
-import { GATES } from '../graph/seq-ops';
+import { GATES } from '../graph/ir';
 import type { Value } from './ops';
 import { checkRange } from './data';
 
@@ -61,6 +61,15 @@ export function embedding(ids: Value, w: Value, screened = false): Value {
   return { data: out, shape: [...ids.shape, dim] };
 }
 
+/**
+ * x where it is within f32's range, else the f32 it rounds to (+-inf): a score past that range is
+ * inf on the GPU and in torch's float32, and the float64 sum must not quietly keep it finite.
+ */
+function f32Overflow(x: number): number {
+  const f = Math.fround(x);
+  return Number.isFinite(f) ? x : f;
+}
+
 export function attention(node: NodeOf<'attention'>, q: Value, k: Value, v: Value, mask?: Value): Value {
   const [Tq, D] = q.shape.slice(-2), Tk = k.shape[k.shape.length - 2], Dv = v.shape[v.shape.length - 1];
   const batch = broadcastShapes('sdpa', broadcastShapes('sdpa', q.shape.slice(0, -2), k.shape.slice(0, -2)), v.shape.slice(0, -2));
@@ -78,6 +87,7 @@ export function attention(node: NodeOf<'attention'>, q: Value, k: Value, v: Valu
   const ms = mask ? broadcastStrides(mask.shape, contiguousStrides(mask.shape), full) : [];
   const out = new Float64Array(nb * Tq * Dv);
   const scores = new Float64Array(Tk);
+  const dropped = new Uint8Array(Tk);
   for (let bi = 0; bi < nb; bi++) {
     const q0 = bIndex(q.shape.slice(0, -2), bi) * Tq * D, k0 = bIndex(k.shape.slice(0, -2), bi) * Tk * D;
     const v0 = bIndex(v.shape.slice(0, -2), bi) * Tk * Dv;
@@ -89,26 +99,34 @@ export function attention(node: NodeOf<'attention'>, q: Value, k: Value, v: Valu
         rest = Math.floor(rest / batch[d]);
       }
     }
+    // A dropped key (causal, bool false, float -inf) takes no part, so NaN in its k or v is never
+    // seen. Over the kept keys IEEE does torch's work: a NaN or +inf score makes the row NaN, and so
+    // do scores all -inf; NaN or inf in a kept key's v reaches the row even at weight 0 (0 * inf).
     for (let i = 0; i < Tq; i++) {
-      let max = -Infinity;
+      let max = -Infinity, kept = 0;
       for (let j = 0; j < Tk; j++) {
         let s = 0;
         for (let d = 0; d < D; d++) s += q.data[q0 + i * D + d] * k.data[k0 + j * D + d];
-        s *= node.scale;
-        if (node.isCausal && j > i) s = -Infinity;
+        s = f32Overflow(s * node.scale);
+        let drop = node.isCausal && j > i;
         if (mask) {
           const m = mask.data[m0 + i * ms[full.length - 2] + j * ms[full.length - 1]];
-          if (node.mask === 'bool') s = m ? s : -Infinity;
-          else s += m;
+          if (node.mask === 'bool') drop ||= !m;
+          else if (m === -Infinity) drop = true;
+          else s = f32Overflow(s + m);
         }
+        dropped[j] = drop ? 1 : 0;
+        if (drop) continue;
         scores[j] = s;
         max = Math.max(max, s);
+        kept++;
       }
       const o = out.subarray((bi * Tq + i) * Dv, (bi * Tq + i + 1) * Dv);
-      if (max === -Infinity) continue; // every key masked: zeros (documented; torch gives NaN)
+      if (!kept) continue; // every key dropped: zeros (documented; torch gives NaN)
       let sum = 0;
-      for (let j = 0; j < Tk; j++) sum += (scores[j] = Math.exp(scores[j] - max));
+      for (let j = 0; j < Tk; j++) if (!dropped[j]) sum += (scores[j] = Math.exp(scores[j] - max));
       for (let j = 0; j < Tk; j++) {
+        if (dropped[j]) continue;
         const p = scores[j] / sum;
         for (let d = 0; d < Dv; d++) o[d] += p * v.data[v0 + j * Dv + d];
       }

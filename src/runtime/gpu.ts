@@ -1,7 +1,7 @@
 // One device and what hangs off it: the content-keyed pipeline cache (sharing in-flight compiles),
 // error scopes that turn GPU errors into typed ones, and the lost-device latch.
 import { DeviceLostError, GpuError, runtimeDestroyed } from '../errors';
-import type { Constants, DeviceLimits, Shader } from '../kernels/kernel';
+import { sourceLine, type Constants, type DeviceLimits, type Shader } from '../kernels/kernel';
 import { shaderKey } from './hash';
 import { entryLayout } from './reflect';
 import { trackBuffers } from './buffer-count';
@@ -127,7 +127,7 @@ export class GpuContext {
       );
       return { pipeline, layout };
     } catch (e) {
-      const where = await compileMessages(module, shader.file);
+      const where = await compileMessages(module, shader);
       const msg = e instanceof Error ? e.message : String(e);
       throw new GpuError(`${label}: pipeline ${shader.file}:${entry} ${stableJson(constants)} failed: ${msg}${where}`);
     }
@@ -194,11 +194,15 @@ export class GpuContext {
   }
 }
 
-async function compileMessages(module: GPUShaderModule, file: string): Promise<string> {
+/** The compiler's errors, each at its own file and line: a line of the joined prelude names shaders/common.wgsl. */
+async function compileMessages(module: GPUShaderModule, shader: Shader): Promise<string> {
   const info = await module.getCompilationInfo();
   const lines = info.messages
     .filter((m) => m.type === 'error')
-    .map((m) => `\n  ${file}:${m.lineNum}:${m.linePos} ${m.message}`);
+    .map((m) => {
+      const at = sourceLine(shader, m.lineNum);
+      return `\n  ${at.file}:${at.line}:${m.linePos} ${m.message}`;
+    });
   return lines.join('');
 }
 

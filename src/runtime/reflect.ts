@@ -3,7 +3,7 @@
 import { WgslReflect, ResourceType, type FunctionInfo, type VariableInfo } from 'wgsl_reflect';
 import { GpuError } from '../errors';
 import { shaderKey } from './hash';
-import type { Shader, Uniforms } from '../kernels/kernel';
+import { sourceLine, type Shader, type Uniforms } from '../kernels/kernel';
 
 export interface EntryLayout {
   /** Bindings of group 0 that the entry point uses, in binding order. */
@@ -24,7 +24,8 @@ export function entryLayout(shader: Shader, entry: string): EntryLayout {
     try {
       refl = new WgslReflect(shader.code);
     } catch (e) {
-      throw new GpuError(`${shader.file}: the shader cannot be reflected (bindings, uniforms): ${e instanceof Error ? e.message : e}`);
+      const msg = atSource(shader, e instanceof Error ? e.message : String(e));
+      throw new GpuError(`${shader.file}: the shader cannot be reflected (bindings, uniforms): ${msg}`);
     }
     reflections.set(shaderKey(shader), refl);
   }
@@ -42,6 +43,14 @@ export function entryLayout(shader: Shader, entry: string): EntryLayout {
   }
   layouts.set(key, layout);
   return layout;
+}
+
+/** wgsl_reflect's "Line: N" counts lines of the joined code (prelude first); say which file's line it is. */
+function atSource(shader: Shader, msg: string): string {
+  return msg.replace(/Line: (\d+)/, (_, n: string) => {
+    const at = sourceLine(shader, Number(n));
+    return `at ${at.file}:${at.line}`;
+  });
 }
 
 function uniformMembers(v: VariableInfo) {
@@ -73,4 +82,16 @@ export function packUniforms(shader: Shader, entry: string, values: Uniforms): A
     });
   }
   return buf;
+}
+
+/**
+ * Bind-group entries for `entry` from buffers named as the shader's variables, for code that drives
+ * a shader directly (the roofline, tests); every binding the entry uses must be given.
+ */
+export function namedEntries(shader: Shader, entry: string, buffers: Record<string, GPUBuffer>): GPUBindGroupEntry[] {
+  return entryLayout(shader, entry).bindings.map((b) => {
+    const buffer = buffers[b.name];
+    if (!buffer) throw new GpuError(`${shader.file}:${entry}: no buffer given for '${b.name}'`);
+    return { binding: b.binding, resource: { buffer } };
+  });
 }
