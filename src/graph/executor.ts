@@ -270,7 +270,10 @@ export class GpuExecutable implements Executable {
         this.inputBuffers.set(s.name!, b);
         return b;
       });
-      const dummy = this.buffer_('seqgpu unused binding', 16, GPUBufferUsage.STORAGE);
+      // Unread bindings get 16-byte stand-ins, a different one for each in a step, since WebGPU
+      // refuses one buffer bound twice in a dispatch when either binding is writable.
+      const dummies: GPUBuffer[] = [];
+      const dummy = (k: number) => (dummies[k] ??= this.buffer_(`seqgpu unused binding ${k}`, 16, GPUBufferUsage.STORAGE));
 
       const align = device.limits.minUniformBufferOffsetAlignment;
       const packed = live.map((s) => packUniforms(s.plan.shader, s.plan.entry, s.plan.uniforms));
@@ -285,8 +288,9 @@ export class GpuExecutable implements Executable {
 
       this.dispatches = live.map((s, i) => {
         const u = entryLayout(s.plan.shader, s.plan.entry).uniform;
+        let unread = 0;
         const entries: GPUBindGroupEntry[] = s.bindings!.map(({ binding, slot }) => ({
-          binding, resource: { buffer: slot === 'dummy' ? dummy : bySlot[slot] },
+          binding, resource: { buffer: slot === 'dummy' ? dummy(unread++) : bySlot[slot] },
         }));
         if (u) entries.push({ binding: u.binding, resource: { buffer: uniforms, offset: offsets[i], size: packed[i].byteLength } });
         const bindGroup = device.createBindGroup({ label: s.label, layout: pipelines[i].layout, entries });
