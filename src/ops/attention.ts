@@ -5,7 +5,7 @@ import { ShapeError, fmtShape } from '../errors';
 import { planAttention } from '../kernels/attention';
 import type { GraphLike as Graph, Tensor } from '../graph/ir';
 import { broadcastShapes } from '../graph/shapes';
-import { attention } from '../reference/seq';
+import { attention } from '../reference/attention';
 import type { OpTable } from './op';
 
 export interface AttentionOptions {

@@ -7,7 +7,7 @@ import { planGather, planStridedCopy } from '../kernels/copy';
 import type { GraphLike as Graph, GraphNode, NodeOf, Tensor } from '../graph/ir';
 import { contiguous, type LowerCtx, type Val } from '../graph/lower-ctx';
 import { checkShape, contiguousStrides, normDim, numel } from '../graph/shapes';
-import { assign, concat, gather, slice } from '../reference/data';
+import { assign, concat, gather, slice } from '../reference/copy';
 import type { OpTable } from './op';
 
 export function buildState(g: Graph, name: string, shape: number[]): Tensor {

@@ -5,7 +5,7 @@ import { ShapeError, fmtShape } from '../errors';
 import { Tensor, type GraphLike } from '../graph/ir';
 import { contiguous } from '../graph/lower-ctx';
 import { normDim, numel } from '../graph/shapes';
-import { transpose } from '../reference/ops';
+import { transpose } from '../reference/core';
 import type { OpTable } from './op';
 
 /** torch.reshape; one dim may be -1. */

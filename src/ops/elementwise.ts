@@ -6,8 +6,7 @@ import { planElementwise } from '../kernels/elementwise';
 import type { Binary, GraphLike, GraphNode, Tensor, Unary } from '../graph/ir';
 import type { Bind, LowerCtx, Val } from '../graph/lower-ctx';
 import { broadcastShapes } from '../graph/shapes';
-import { binary, unary } from '../reference/ops';
-import { gelu } from '../reference/seq';
+import { binary, gelu, unary } from '../reference/elementwise';
 import type { OpDef, OpTable } from './op';
 
 export function buildBinary(g: GraphLike, op: Binary, a: Tensor, b: Tensor): Tensor {

@@ -1,10 +1,10 @@
 // embedding: a row gather on shaders/embedding.wgsl. Ids fed at run are range-checked before
 // dispatch and constant ids at compile; ids computed in the graph raise the kernel's index flag.
 import { ShapeError, fmtShape } from '../errors';
-import { planEmbedding } from '../kernels/norm';
+import { planEmbedding } from '../kernels/embedding';
 import type { GraphLike, Tensor } from '../graph/ir';
 import { numel } from '../graph/shapes';
-import { embedding } from '../reference/seq';
+import { embedding } from '../reference/embedding';
 import type { OpTable } from './op';
 
 /** torch.nn.functional.embedding: ids (i32, any shape) index rows of weight [num, dim]. */

@@ -1,9 +1,9 @@
 // layerNorm over the trailing dims, on shaders/layernorm.wgsl (a workgroup or a thread per row).
 import { ShapeError, fmtShape } from '../errors';
-import { planLayerNorm } from '../kernels/norm';
+import { planLayerNorm } from '../kernels/layernorm';
 import type { GraphLike, Tensor } from '../graph/ir';
 import { numel } from '../graph/shapes';
-import { layerNorm } from '../reference/seq';
+import { layerNorm } from '../reference/layernorm';
 import type { OpTable } from './op';
 
 /** torch.nn.functional.layer_norm over the trailing `normalizedShape` dims. */

@@ -6,7 +6,9 @@ import { ACT, matmulBind, planMatmul } from '../kernels/matmul';
 import type { GraphLike, GraphNode, NodeOf, Tensor } from '../graph/ir';
 import type { LowerCtx, Val } from '../graph/lower-ctx';
 import { broadcastShapes, numel } from '../graph/shapes';
-import { binary, linear, matmul, unary, type Value } from '../reference/ops';
+import type { Value } from '../reference/core';
+import { binary, unary } from '../reference/elementwise';
+import { linear, matmul } from '../reference/matmul';
 import type { OpTable } from './op';
 
 /** torch.matmul for rank >= 2: [..., M, K] x [..., K, N] -> [..., M, N], batch dims broadcast. */

@@ -5,7 +5,7 @@
 import type { Feeds } from '../graph/executable';
 import type { GraphIR, GraphNode, NodeKind, NodeOf } from '../graph/ir';
 import type { LowerCtx, Val } from '../graph/lower-ctx';
-import type { Value } from '../reference/ops';
+import type { Value } from '../reference/core';
 
 /**
  * An operand that indexes something (embedding ids, gather indices, a state position). A fed one is

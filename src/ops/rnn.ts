@@ -9,8 +9,8 @@ import { ACT, matmulBind, planMatmul } from '../kernels/matmul';
 import { planRecurrence, type Recurrence } from '../kernels/rnn';
 import { checkRnnParamShapes, GATES, rnnParamNames, type Cell, type GraphLike as Graph, type GraphNode, type NodeOf, type Tensor } from '../graph/ir';
 import { contiguous, type Bind, type LowerCtx, type Val } from '../graph/lower-ctx';
-import { rnn } from '../reference/seq';
-import type { Value } from '../reference/ops';
+import { rnn } from '../reference/rnn';
+import type { Value } from '../reference/core';
 import type { OpTable } from './op';
 
 export type RnnParams = Record<string, Tensor>;

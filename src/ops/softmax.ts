@@ -3,7 +3,7 @@ import { ShapeError } from '../errors';
 import { planSoftmax } from '../kernels/softmax';
 import type { GraphLike, Tensor } from '../graph/ir';
 import { normDim } from '../graph/shapes';
-import { softmax } from '../reference/ops';
+import { softmax } from '../reference/softmax';
 import type { OpTable } from './op';
 
 /** Stable softmax along `dim` (default the last). */

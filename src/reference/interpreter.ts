@@ -7,7 +7,7 @@ import {
 import { liveNodes, type GraphIR, type GraphNode, type NodeKind } from '../graph/ir';
 import type { IndexOperand, OpDef, RefEnv } from '../ops/op';
 import { OPS } from '../ops/registry';
-import type { Value } from './ops';
+import type { Value } from './core';
 
 export class CpuExecutable implements Executable {
   readonly stats: ExecStats = { dispatches: 0, submits: 0, bytesAllocated: 0, peakBytes: 0, naiveBytes: 0, gpuMs: null, encodeMs: null, submitMs: null };
