@@ -95,7 +95,6 @@ export class LowerCtx {
   private flagSlot = -1;
   /** Index operands computed in the graph: `${node}:${input}` -> the flag its kernel raises. */
   readonly indexFlags = new Map<string, { slot: number; flag: number }>();
-  private readonly producer = new Map<number, Step>();
 
   constructor(
     readonly graph: GraphIR,
@@ -126,7 +125,6 @@ export class LowerCtx {
   step(label: string, plan: KernelPlan, bind: Bind, writes: number[], count: number): Step {
     const s: Step = { label: `${label} (${plan.variant})`, plan, bind, writes, numel: count };
     this.steps.push(s);
-    for (const w of writes) this.producer.set(w, s);
     return s;
   }
 
@@ -151,10 +149,6 @@ export class LowerCtx {
   /** The flag for node n's index operand `input` when that index is computed in the graph, else undefined. */
   indexFlag(n: GraphNode, input: number): { slot: number; flag: number } | undefined {
     return this.indexFlags.get(`${n.id}:${input}`);
-  }
-
-  producerOf(slot: number): Step | undefined {
-    return this.producer.get(slot);
   }
 
   copyOf(n: GraphNode, v: Val): Val {
