@@ -95,6 +95,15 @@ fn linearGroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wid.x + nwg.x * (wid.y + nwg.y * wid.z);
 }
 
+// The output tile of the tiled variants' workgroup g: batch z (p.batch or more for a workgroup past
+// the grid), the batch's offsets into A and B, and the tile's first row and column.
+struct Tile { z: u32, off: vec2<u32>, m0: u32, n0: u32 }
+
+fn tileOf(g: u32) -> Tile {
+  let z = g / (p.tilesN * p.tilesM);
+  return Tile(z, batchOffsets(z), ((g / p.tilesN) % p.tilesM) * TILE_M, (g % p.tilesN) * TILE_N);
+}
+
 @compute @workgroup_size(WG_NAIVE)
 fn matmul_naive(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
@@ -144,33 +153,28 @@ fn writeTile(m0: u32, n0: u32, z: u32, acc: array<vec4<f32>, 4>) {
 @compute @workgroup_size(NT_X, NT_Y)
 fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = linearGroup(wid, nwg);
-  if (g >= p.tilesM * p.tilesN * p.batch) { return; }
-  let z = g / (p.tilesN * p.tilesM);
-  let off = batchOffsets(z);
-  let mBase = ((g / p.tilesN) % p.tilesM) * TILE_M;
-  let nBase = (g % p.tilesN) * TILE_N;
-  let nt = NT_X * NT_Y;
+  let tile = tileOf(linearGroup(wid, nwg));
+  if (tile.z >= p.batch) { return; }
   var acc: array<vec4<f32>, 4>;
   for (var k0 = 0u; k0 < p.K; k0 += TILE_K) {
     // Consecutive threads walk the operand's contiguous dim, so their loads coalesce.
-    for (var e = lid; e < TILE_M * TILE_K; e += nt) {
+    for (var e = lid; e < TILE_M * TILE_K; e += NT_X * NT_Y) {
       var mm = e / TILE_K;
       var kk = e % TILE_K;
       if (A_T) { mm = e % TILE_M; kk = e / TILE_M; }
-      As[kk * NT_Y + mm / 4u][mm % 4u] = loadA(off.x, mBase + mm, k0 + kk);
+      As[kk * NT_Y + mm / 4u][mm % 4u] = loadA(tile.off.x, tile.m0 + mm, k0 + kk);
     }
-    for (var e = lid; e < TILE_N * TILE_K; e += nt) {
+    for (var e = lid; e < TILE_N * TILE_K; e += NT_X * NT_Y) {
       var nn = e % TILE_N;
       var kk = e / TILE_N;
       if (B_T) { nn = e / TILE_K; kk = e % TILE_K; }
-      Bs[kk * NT_X + nn / 4u][nn % 4u] = loadB(off.y, k0 + kk, nBase + nn);
+      Bs[kk * NT_X + nn / 4u][nn % 4u] = loadB(tile.off.y, k0 + kk, tile.n0 + nn);
     }
     workgroupBarrier();
     accumulate(lid3.x, lid3.y, &acc);
     workgroupBarrier();
   }
-  writeTile(mBase + 4u * lid3.y, nBase + 4u * lid3.x, z, acc);
+  writeTile(tile.m0 + 4u * lid3.y, tile.n0 + 4u * lid3.x, tile.z, acc);
 }
 
 // vec4 loads. Strides and offsets are in floats; the contiguous dim is a multiple of 4, so every
@@ -188,46 +192,41 @@ fn loadB4(off: u32, k: u32, n: u32) -> vec4<f32> {
 @compute @workgroup_size(NT_X, NT_Y)
 fn matmul_tiled_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = linearGroup(wid, nwg);
-  if (g >= p.tilesM * p.tilesN * p.batch) { return; }
-  let z = g / (p.tilesN * p.tilesM);
-  let off = batchOffsets(z);
-  let mBase = ((g / p.tilesN) % p.tilesM) * TILE_M;
-  let nBase = (g % p.tilesN) * TILE_N;
-  let nt = NT_X * NT_Y;
+  let tile = tileOf(linearGroup(wid, nwg));
+  if (tile.z >= p.batch) { return; }
   var acc: array<vec4<f32>, 4>;
   for (var k0 = 0u; k0 < p.K; k0 += TILE_K) {
-    for (var e = lid; e < TILE_M * TILE_K / 4u; e += nt) {
+    for (var e = lid; e < TILE_M * TILE_K / 4u; e += NT_X * NT_Y) {
       if (A_T) {
         // A stored [K, M]: a vec4 is 4 rows of one column, stored as it is.
         let mq = e % NT_Y;
         let kk = e / NT_Y;
-        As[kk * NT_Y + mq] = loadA4(off.x, mBase + 4u * mq, k0 + kk);
+        As[kk * NT_Y + mq] = loadA4(tile.off.x, tile.m0 + 4u * mq, k0 + kk);
       } else {
         // A stored [M, K]: a vec4 is 4 columns of one row, scattered over 4 k slots.
         let mm = e / (TILE_K / 4u);
         let kq = e % (TILE_K / 4u);
-        let v = loadA4(off.x, mBase + mm, k0 + 4u * kq);
+        let v = loadA4(tile.off.x, tile.m0 + mm, k0 + 4u * kq);
         for (var j = 0u; j < 4u; j++) { As[(4u * kq + j) * NT_Y + mm / 4u][mm % 4u] = v[j]; }
       }
     }
-    for (var e = lid; e < TILE_N * TILE_K / 4u; e += nt) {
+    for (var e = lid; e < TILE_N * TILE_K / 4u; e += NT_X * NT_Y) {
       if (B_T) {
         let nn = e / (TILE_K / 4u);
         let kq = e % (TILE_K / 4u);
-        let v = loadB4(off.y, k0 + 4u * kq, nBase + nn);
+        let v = loadB4(tile.off.y, k0 + 4u * kq, tile.n0 + nn);
         for (var j = 0u; j < 4u; j++) { Bs[(4u * kq + j) * NT_X + nn / 4u][nn % 4u] = v[j]; }
       } else {
         let nq = e % NT_X;
         let kk = e / NT_X;
-        Bs[kk * NT_X + nq] = loadB4(off.y, k0 + kk, nBase + 4u * nq);
+        Bs[kk * NT_X + nq] = loadB4(tile.off.y, k0 + kk, tile.n0 + 4u * nq);
       }
     }
     workgroupBarrier();
     accumulate(lid3.x, lid3.y, &acc);
     workgroupBarrier();
   }
-  writeTile(mBase + 4u * lid3.y, nBase + 4u * lid3.x, z, acc);
+  writeTile(tile.m0 + 4u * lid3.y, tile.n0 + 4u * lid3.x, tile.z, acc);
 }
 
 // matmul_register: no workgroup memory and no barriers; each thread loads its 4 rows of A and 4

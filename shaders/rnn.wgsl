@@ -1,21 +1,45 @@
-// rnn: the recurrence of one layer of torch.nn.RNN (Elman), both directions at once:
-//   h' = act(x·W_ihᵀ + b_ih + b_hh + W_hh·h), act tanh or relu.
-// The input projection of every timestep, both biases folded in, is one GEMM before this (xproj).
+// rnn: the recurrence of one layer of torch.nn.LSTM, GRU or RNN (Elman), both directions at once. The
+// cell is the override CELL: its branches fold away at pipeline creation, so every cell shares one
+// skeleton (grid, time order, W_hh·h_prev, state reads and writes) and differs only in `update`.
+// The input projection x·W_ihᵀ + b_ih + b_hh of every timestep is one GEMM before this (xproj); GRU's
+// b_hn stays out of it, because r multiplies it.
 //
-// Bindings: 0 params (uniform);
-//   1 xproj [rows, D*H]    row(t, b) = t*tStride + b*bStride (x's own row order), columns d*H + j
-//   2 whh0 [H, H]          forward W_hh;  3 whh1 [H, H] reverse (whh0 again when D = 1)
-//   4 h0 [D*L, B, H]       initial state (a dummy unless HAS_H0)
-//   5 out [rows, D*H]      this layer's output; h_prev is read from the previous timestep's row
-//   6 hN [D*L, B, H]       final state; element (d, b, j) of this layer at stateBase + (d*B + b)*H + j
+// Per cell, with x_g the projection's and W_g·h the recurrent part of gate g:
+//   LSTM (G = 4: i, f, g, o)  gate_g = x_g + W_g·h
+//                             c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g),  h' = σ(o) ⊙ tanh(c')
+//   GRU  (G = 3: r, z, n)     r = σ(x_r + W_r·h),  z = σ(x_z + W_z·h),  n = tanh(x_n + r ⊙ (W_n·h + b_hn))
+//                             h' = (1 − z) ⊙ n + z ⊙ h
+//   RNN  (G = 1)              h' = tanh(x + W·h) or relu(x + W·h)
+// sigmoid, tanh_safe and relu (common.wgsl) keep a NaN, which W_hh then spreads to every unit of the
+// row, as in torch.
 //
-// W_hh element (row r, k) sits at r*wStrideR + k*wStrideK (torch's contiguous [G*H, H]: wStrideR = H,
-// wStrideK = 1; a transposed view is read as it is).
+// Shapes: T timesteps, B batch rows, H hidden units, D directions, L layers, G gates (above).
+// Bindings (by name; p is the uniform Params):
+//   xproj [T*B, D*G*H]   row(t, b) = t*tStride + b*bStride (x's own row order: [T, B] or batchFirst
+//                        [B, T]), column d*G*H + g*H + j
+//   whh0, whh1 [G*H, H]  W_hh of the forward and the reverse direction (whh0 again when D = 1); element
+//                        (row r, k) at r*wStrideR + k*wStrideK, so a transposed view is read as it is
+//   bhh0, bhh1 [G*H]     GRU: b_hh of each direction; only b_hn (from 2H) is read (dummies unless HAS_BIAS)
+//   h0, c0 [D*L, B, H]   initial state, c0 for LSTM (dummies unless HAS_H0 / HAS_C0)
+//   out [T*B, D*H]       this layer's output; step s of direction d reads h_prev from out's row of the
+//                        previous timestep, so h needs no buffer of its own
+//   hN, cN [D*L, B, H]   final state, cN for LSTM; the step variant keeps c in cN, updated in place
+// State element (d, b, j) of this layer sits at stateBase + (d*B + b)*H + j.
+// A binding counts as used wherever it is named, even in a branch CELL folds away, so kernels/rnn.ts
+// turns the declarations of the operands a cell lacks (c0, cN; bhh0, bhh1) into private stand-ins: an
+// LSTM or GRU entry binds 8 storage buffers, the WebGPU default limit, and an RNN 6.
 //
-// Entry points (variants), as in lstm.wgsl:
-//   rnn_step        one dispatch per timestep; grid (ceil(H/UNITS), B, D); KL lanes per dot product.
-//   rnn_persistent  one dispatch per layer; grid (1, 1, D); h double-buffered in workgroup memory.
-// Tunables (override): KL, UNITS, HAS_H0, RELU (else tanh), BH (B*H, the persistent state size).
+// Entry points (variants):
+//   rnn_step        one dispatch per timestep; grid (ceil(H/UNITS), B, D). A workgroup owns UNITS
+//                   hidden units of one batch row; KL lanes split each dot product along k so the
+//                   lanes read consecutive W_hh and h elements, then lane 0 reduces and updates.
+//                   KL = 1 (the choice on CPU emulators) skips the reduction and its barrier.
+//   rnn_persistent  one dispatch per layer; grid (1, 1, D). One workgroup per direction loops over
+//                   all T steps with h (double-buffered) and c in workgroup memory, a barrier between
+//                   steps: WGSL has no grid-wide barrier, so this only works in one workgroup. Tiles
+//                   of UNITS units x B rows take turns within a step.
+// Tunables (override): CELL (LSTM, GRU, RNN_TANH, RNN_RELU), KL (lanes per dot product), UNITS (hidden
+//   units per tile), HAS_H0, HAS_C0, HAS_BIAS, BH (B*H: the persistent variant's workgroup state).
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
@@ -27,38 +51,101 @@ struct Params {
 @group(0) @binding(1) var<storage, read> xproj: array<f32>;
 @group(0) @binding(2) var<storage, read> whh0: array<f32>;
 @group(0) @binding(3) var<storage, read> whh1: array<f32>;
-@group(0) @binding(4) var<storage, read> h0: array<f32>;
-@group(0) @binding(5) var<storage, read_write> out: array<f32>;
-@group(0) @binding(6) var<storage, read_write> hN: array<f32>;
+@group(0) @binding(4) var<storage, read> bhh0: array<f32>;
+@group(0) @binding(5) var<storage, read> bhh1: array<f32>;
+@group(0) @binding(6) var<storage, read> h0: array<f32>;
+@group(0) @binding(7) var<storage, read> c0: array<f32>;
+@group(0) @binding(8) var<storage, read_write> out: array<f32>;
+@group(0) @binding(9) var<storage, read_write> hN: array<f32>;
+@group(0) @binding(10) var<storage, read_write> cN: array<f32>;
 
+// The values of CELL, as kernels/rnn.ts sets them.
+const LSTM = 0u;
+const GRU = 1u;
+const RNN_TANH = 2u;
+const RNN_RELU = 3u;
+
+override CELL: u32 = LSTM;
 override KL: u32 = 16;
 override UNITS: u32 = 8;
 override HAS_H0: bool = false;
-override RELU: bool = false;
+override HAS_C0: bool = false;
+override HAS_BIAS: bool = true;
 override BH: u32 = 1;
+override G: u32 = select(select(1u, 3u, CELL == GRU), 4u, CELL == LSTM);
 
-var<workgroup> part: array<f32, KL * UNITS>;
+// Gate sums are vec4 for every cell (lanes past G unused), so one reduction serves all.
+var<workgroup> part: array<vec4<f32>, KL * UNITS>;
 var<workgroup> hs: array<f32, 2u * BH>;
+var<workgroup> cs: array<f32, select(1u, BH, CELL == LSTM)>;
+
+// One unit's state; c is LSTM's cell state, 0 for the others.
+struct State { h: f32, c: f32 }
 
 fn timeAt(d: u32, s: u32) -> u32 { return select(s, p.T - 1u - s, d == 1u); }
 fn rowAt(t: u32, b: u32) -> u32 { return t * p.tStride + b * p.bStride; }
+// Where direction d's h of row (t, b) starts in out.
+fn outAt(d: u32, t: u32, b: u32) -> u32 { return rowAt(t, b) * p.D * p.H + d * p.H; }
 
-// d is uniform per workgroup, so the branch does not diverge.
-fn w(d: u32, j: u32, k: u32) -> f32 {
+// Column k of unit j's G gate rows; lanes past G stay 0, and G folds their loads away. d is uniform
+// per workgroup, so the branch does not diverge.
+fn wcol(d: u32, j: u32, k: u32) -> vec4<f32> {
   let i = j * p.wStrideR + k * p.wStrideK;
-  if (d == 0u) { return whh0[i]; }
-  return whh1[i];
+  let g = p.H * p.wStrideR;
+  let r = vec4<u32>(i, i + g, i + 2u * g, i + 3u * g);
+  let has = vec4<bool>(true, G > 1u, G > 2u, G > 3u);
+  if (d == 0u) { return select(vec4<f32>(0.0), vec4<f32>(whh0[r.x], whh0[r.y], whh0[r.z], whh0[r.w]), has); }
+  return select(vec4<f32>(0.0), vec4<f32>(whh1[r.x], whh1[r.y], whh1[r.z], whh1[r.w]), has);
 }
 
-fn reduce(u: u32) -> f32 {
-  var acc = 0.0;
-  for (var i = 0u; i < KL; i++) { acc += part[u * KL + i]; }
-  return acc;
+// acc + w·h in the cell's G lanes; the lanes past G stay 0 and cost no multiply-add.
+fn madd(acc: vec4<f32>, w: vec4<f32>, h: f32) -> vec4<f32> {
+  if (G == 1u) { return vec4<f32>(fma(w.x, h, acc.x), acc.yzw); }
+  if (G == 3u) { return vec4<f32>(fma(w.xyz, vec3<f32>(h), acc.xyz), acc.w); }
+  return fma(w, vec4<f32>(h), acc);
 }
 
-fn cell(d: u32, t: u32, b: u32, j: u32, acc: f32) -> f32 {
-  let a = acc + xproj[rowAt(t, b) * p.D * p.H + d * p.H + j];
-  return select(tanh_safe(a), relu(a), RELU);
+// Lane 0 of each unit gets the sum of its KL lanes' partial dot products. Without a k split there is
+// nothing to reduce, and no barrier: barriers are costly on CPU emulators. Call in uniform control flow.
+fn reduceLanes(lid: vec3<u32>, acc: vec4<f32>) -> vec4<f32> {
+  if (KL == 1u) { return acc; }
+  part[lid.y * KL + lid.x] = acc;
+  workgroupBarrier();
+  var sum = acc;
+  if (lid.x == 0u) {
+    sum = vec4<f32>(0.0);
+    for (var i = 0u; i < KL; i++) { sum += part[lid.y * KL + i]; }
+  }
+  return sum;
+}
+
+// The state before step 0 at state index i: h0 and c0 where given, else zeros.
+fn initial(i: u32) -> State {
+  var st = State(0.0, 0.0);
+  if (HAS_H0) { st.h = h0[i]; }
+  if (HAS_C0) { st.c = c0[i]; }
+  return st;
+}
+
+// The cell: unit j's state after timestep t, from gates = W_hh·h_prev (gate g in lane g) and prev.
+fn update(d: u32, t: u32, b: u32, j: u32, gates: vec4<f32>, prev: State) -> State {
+  let H = p.H;
+  let x = rowAt(t, b) * p.D * G * H + d * G * H + j;
+  if (CELL == LSTM) {
+    let g = gates + vec4<f32>(xproj[x], xproj[x + H], xproj[x + 2u * H], xproj[x + 3u * H]);
+    let c = sigmoid(g.y) * prev.c + sigmoid(g.x) * tanh_safe(g.z);
+    return State(sigmoid(g.w) * tanh_safe(c), c);
+  }
+  if (CELL == GRU) {
+    var bn = 0.0;
+    if (HAS_BIAS) { bn = select(bhh0[2u * H + j], bhh1[2u * H + j], d == 1u); }
+    let r = sigmoid(xproj[x] + gates.x);
+    let z = sigmoid(xproj[x + H] + gates.y);
+    let n = tanh_safe(fma(r, gates.z + bn, xproj[x + 2u * H]));
+    return State(fma(z, prev.h - n, n), 0.0);
+  }
+  let a = gates.x + xproj[x];
+  return State(select(tanh_safe(a), relu(a), CELL == RNN_RELU), 0.0);
 }
 
 @compute @workgroup_size(KL, UNITS)
@@ -70,25 +157,24 @@ fn rnn_step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
   let s = p.step;
   let t = timeAt(d, s);
   let st = p.stateBase + (d * p.B + b) * H;
-  var acc = 0.0;
+  // h_prev's row in out (read from step 1 on; at step 0 the index wraps unused).
+  let hp = outAt(d, select(t - 1u, t + 1u, d == 1u), b);
+  var acc = vec4<f32>(0.0);
   if (j < H) {
     if (s > 0u) {
-      let prev = rowAt(select(t - 1u, t + 1u, d == 1u), b) * p.D * H + d * H;
-      for (var k = lid.x; k < H; k += KL) { acc = fma(w(d, j, k), out[prev + k], acc); }
+      for (var k = lid.x; k < H; k += KL) { acc = madd(acc, wcol(d, j, k), out[hp + k]); }
     } else if (HAS_H0) {
-      for (var k = lid.x; k < H; k += KL) { acc = fma(w(d, j, k), h0[st + k], acc); }
+      for (var k = lid.x; k < H; k += KL) { acc = madd(acc, wcol(d, j, k), h0[st + k]); }
     }
   }
-  // Without a k split there is nothing to reduce, and no barrier: barriers are costly on CPU emulators.
-  if (KL > 1u) {
-    part[lid.y * KL + lid.x] = acc;
-    workgroupBarrier();
-    if (lid.x == 0u) { acc = reduce(lid.y); }
-  }
+  acc = reduceLanes(lid, acc);
   if (lid.x != 0u || j >= H) { return; }
-  let h = cell(d, t, b, j, acc);
-  out[rowAt(t, b) * p.D * H + d * H + j] = h;
-  if (s + 1u == p.T) { hN[st + j] = h; }
+  var prev = initial(st + j);
+  if (s > 0u) { prev = State(out[hp + j], cN[st + j]); }
+  let next = update(d, t, b, j, acc, prev);
+  if (CELL == LSTM) { cN[st + j] = next.c; }
+  out[outAt(d, t, b) + j] = next.h;
+  if (s + 1u == p.T) { hN[st + j] = next.h; }
 }
 
 @compute @workgroup_size(KL, UNITS)
@@ -99,9 +185,9 @@ fn rnn_persistent(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
   let n = p.B * H;
   let base = p.stateBase + d * n;
   for (var i = li; i < n; i += KL * UNITS) {
-    var h = 0.0;
-    if (HAS_H0) { h = h0[base + i]; }
-    hs[i] = h;
+    let s0 = initial(base + i);
+    hs[i] = s0.h;
+    if (CELL == LSTM) { cs[i] = s0.c; }
   }
   workgroupBarrier();
   let tilesH = (H + UNITS - 1u) / UNITS;
@@ -112,19 +198,16 @@ fn rnn_persistent(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
     for (var tile = 0u; tile < p.B * tilesH; tile++) {
       let b = tile / tilesH;
       let j = (tile % tilesH) * UNITS + lid.y;
-      var acc = 0.0;
+      var acc = vec4<f32>(0.0);
       if (j < H) {
-        for (var k = lid.x; k < H; k += KL) { acc = fma(w(d, j, k), hs[cur + b * H + k], acc); }
+        for (var k = lid.x; k < H; k += KL) { acc = madd(acc, wcol(d, j, k), hs[cur + b * H + k]); }
       }
-      if (KL > 1u) {
-        part[lid.y * KL + lid.x] = acc;
-        workgroupBarrier();
-        if (lid.x == 0u) { acc = reduce(lid.y); }
-      }
+      acc = reduceLanes(lid, acc);
       if (lid.x == 0u && j < H) {
-        let h = cell(d, t, b, j, acc);
-        hs[nxt + b * H + j] = h;
-        out[rowAt(t, b) * p.D * H + d * H + j] = h;
+        let next = update(d, t, b, j, acc, State(hs[cur + b * H + j], cs[b * H + j]));
+        hs[nxt + b * H + j] = next.h;
+        if (CELL == LSTM) { cs[b * H + j] = next.c; }
+        out[outAt(d, t, b) + j] = next.h;
       }
       // part is rewritten by the next tile; the last tile's barrier also ends the step.
       if (KL > 1u) { workgroupBarrier(); }
@@ -132,5 +215,8 @@ fn rnn_persistent(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
     if (KL == 1u) { workgroupBarrier(); }
   }
   let last = (p.T % 2u) * n;
-  for (var i = li; i < n; i += KL * UNITS) { hN[base + i] = hs[last + i]; }
+  for (var i = li; i < n; i += KL * UNITS) {
+    hN[base + i] = hs[last + i];
+    if (CELL == LSTM) { cN[base + i] = cs[i]; }
+  }
 }

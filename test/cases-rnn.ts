@@ -1,4 +1,4 @@
-// Parity cases for the recurrent kernels (shaders/lstm.wgsl, gru.wgsl, rnn.wgsl and the input-projection
+// Parity cases for the recurrent kernels (shaders/rnn.wgsl, one shader for every cell, and the input-projection
 // matmul): a covering set of T, H, B, layers, directions, batchFirst, h0/c0 and bias, every variant forced
 // somewhere, weights as constants (a bidirectional layer then packs into one GEMM) and as inputs.
 import { Graph, type CompileOptions, type Tensor } from '../src/index';

@@ -130,7 +130,7 @@ describe('bad input', () => {
       maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxStorageBuffersPerShaderStage: 4,
     };
     const shape = { cell: 'lstm' as const, T: 4, B: 1, H: 8, D: 1, hasBias: true, hasH0: false, hasC0: false };
-    expect(() => planRecurrence(shape, undefined, limits)).toThrow(/lstm: shaders\/lstm.wgsl:lstm_persistent binds 8 storage buffers; the device allows 4/);
+    expect(() => planRecurrence(shape, undefined, limits)).toThrow(/lstm: shaders\/rnn.wgsl:rnn_persistent binds 8 storage buffers; the device allows 4/);
     expect(planRecurrence(shape, undefined, { ...limits, maxStorageBuffersPerShaderStage: 8 }).variant).toBe('persistent');
   });
 });

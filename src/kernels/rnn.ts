@@ -1,28 +1,50 @@
-// Plans the recurrences of shaders/lstm.wgsl, gru.wgsl and rnn.wgsl: the variant (one dispatch per
-// timestep, or one persistent workgroup per direction looping over all timesteps), its tunables and
-// the per-step uniforms. The input projection is a matmul, planned by lower-rnn.ts.
-import lstmCode from '../../shaders/lstm.wgsl?raw';
-import gruCode from '../../shaders/gru.wgsl?raw';
+// Plans the recurrences of shaders/rnn.wgsl: the variant (one dispatch per timestep, or one persistent
+// workgroup per direction looping over all timesteps), its tunables and the per-step uniforms. The
+// input projection is a matmul, planned by ops/rnn.ts.
 import rnnCode from '../../shaders/rnn.wgsl?raw';
 import { LimitError, ShapeError } from '../errors';
-import type { Cell } from '../graph/ir';
+import { cellOp, type Cell } from '../graph/ir';
 import { entryLayout } from '../runtime/reflect';
 import { nextPow2, pickConstants, shaderOf, type Constants, type DeviceLimits, type KernelOverrides, type KernelPlan, type Shader } from './kernel';
-
-export const lstmShader: Shader = shaderOf('shaders/lstm.wgsl', lstmCode);
-export const gruShader: Shader = shaderOf('shaders/gru.wgsl', gruCode);
-export const rnnShader: Shader = shaderOf('shaders/rnn.wgsl', rnnCode);
 
 export const RNN_VARIANTS = ['step', 'persistent'] as const;
 export type RnnVariant = (typeof RNN_VARIANTS)[number];
 
-/** The kernel family (and the key of `variants` / `constants` in rt.compile options) of a cell. */
-export const familyOf = (cell: Cell): 'lstm' | 'gru' | 'rnn' => (cell === 'lstm' ? 'lstm' : cell === 'gru' ? 'gru' : 'rnn');
+type Family = ReturnType<typeof cellOp>;
 
-const SHADERS = { lstm: lstmShader, gru: gruShader, rnn: rnnShader };
+/** Operands only one family has; shaders/rnn.wgsl declares every family's. */
+const OWN_OPERANDS: Record<string, Family> = { c0: 'lstm', cN: 'lstm', bhh0: 'gru', bhh1: 'gru' };
 
-/** Bytes of workgroup memory per lane's partial sums: vec4 for the gated cells, f32 for Elman. */
-const PART_BYTES = { lstm: 16, gru: 16, rnn: 4 };
+/**
+ * shaders/rnn.wgsl for one family. WGSL counts a binding as used wherever it is named, even in a
+ * branch the CELL override folds away, so each entry would bind all ten storage buffers, past the
+ * WebGPU default of 8 per stage. So the operands a family lacks are declared here as private arrays
+ * of one element: the code compiles as it is, the entry binds only the family's operands (LSTM and
+ * GRU 8, RNN 6), and every line stays where it was, so compile errors keep their lines.
+ */
+function familyShader(family: Family): Shader {
+  let seen = 0;
+  const code = rnnCode.replace(/^@group\(0\) @binding\(\d+\) var<storage, \w+> (\w+): array<f32>;/gm, (decl, name: string) => {
+    if (OWN_OPERANDS[name] === undefined) return decl;
+    seen++;
+    return OWN_OPERANDS[name] === family ? decl : `var<private> ${name}: array<f32, 1>;`;
+  });
+  if (seen !== Object.keys(OWN_OPERANDS).length) {
+    throw new Error(`shaders/rnn.wgsl: expected a storage array declaration of each of ${Object.keys(OWN_OPERANDS).join(', ')}`);
+  }
+  return shaderOf('shaders/rnn.wgsl', code);
+}
+
+const SHADERS: Record<Family, Shader> = { lstm: familyShader('lstm'), gru: familyShader('gru'), rnn: familyShader('rnn') };
+
+/** The values of CELL in shaders/rnn.wgsl. */
+const CELL: Record<Cell, number> = { lstm: 0, gru: 1, rnn_tanh: 2, rnn_relu: 3 };
+
+/** Bytes of workgroup memory per lane's partial sums: a vec4 of gate sums, whatever the cell. */
+const PART_BYTES = 16;
+
+/** Workgroup bytes of an f32 array of n: the device counts each workgroup variable in 16-byte units. */
+const wgBytes = (n: number): number => Math.ceil((4 * n) / 16) * 16;
 
 export interface RecurrenceShape {
   cell: Cell;
@@ -41,7 +63,7 @@ export interface RecurrenceLimits extends DeviceLimits {
 
 /** What every dispatch of one layer's recurrence shares; `plan` adds the per-step uniforms. */
 export interface Recurrence {
-  family: 'lstm' | 'gru' | 'rnn';
+  family: Family;
   variant: RnnVariant;
   shader: Shader;
   entry: string;
@@ -59,7 +81,7 @@ export interface Recurrence {
  * T = 16, B = 1, H = 64: 0.73 against 0.99 ms per sequence on lavapipe, a tie on SwiftShader).
  */
 export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | undefined, limits: RecurrenceLimits): Recurrence {
-  const family = familyOf(s.cell);
+  const family = cellOp(s.cell);
   const shader = SHADERS[family];
   const op = family;
   const requested = overrides?.variants?.[family];
@@ -81,8 +103,9 @@ export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | 
   const stepUnits = Math.min(h2, limits.emulated ? 64 : 8);
   const stepDefaults = { UNITS: stepUnits, KL: kl(stepUnits) };
   const persistent: Constants = { ...pickConstants(family, persistentDefaults, overrides), BH: s.B * s.H };
-  const state = (s.cell === 'lstm' ? 3 : 2) * s.B * s.H * 4;
-  const persistentBytes = state + PART_BYTES[family] * Number(persistent.KL) * Number(persistent.UNITS);
+  // hs (h, double-buffered) and cs (LSTM's c; one element for the other cells, which name it too).
+  const state = wgBytes(2 * s.B * s.H) + wgBytes(s.cell === 'lstm' ? s.B * s.H : 1);
+  const persistentBytes = state + PART_BYTES * Number(persistent.KL) * Number(persistent.UNITS);
   const fits = persistentBytes <= limits.maxComputeWorkgroupStorageSize;
   const variant: RnnVariant = requested === 'step' || requested === 'persistent'
     ? requested
@@ -102,16 +125,16 @@ export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | 
         `(${limits.maxComputeInvocationsPerWorkgroup} invocations, x <= ${limits.maxComputeWorkgroupSizeX}, y <= ${limits.maxComputeWorkgroupSizeY})`,
     );
   }
-  const partBytes = PART_BYTES[family] * lanes * units;
+  const partBytes = PART_BYTES * lanes * units;
   if (partBytes > limits.maxComputeWorkgroupStorageSize) {
     throw new LimitError(`${op}: KL ${lanes} x UNITS ${units} need ${partBytes} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`);
   }
+  constants.CELL = CELL[s.cell];
   constants.HAS_H0 = s.hasH0;
   if (family === 'lstm') constants.HAS_C0 = s.hasC0;
   if (family === 'gru') constants.HAS_BIAS = s.hasBias;
-  if (family === 'rnn') constants.RELU = s.cell === 'rnn_relu';
   if (variant === 'step') constants.BH = 1;
-  const entry = `${family}_${variant}`;
+  const entry = `rnn_${variant}`;
   const storage = entryLayout(shader, entry).bindings.filter((b) => b.type !== 'uniform').length;
   if (storage > limits.maxStorageBuffersPerShaderStage) {
     throw new LimitError(

@@ -1,6 +1,6 @@
 // The recurrent stacks (torch.nn.LSTM, GRU, RNN): the builder with torch's names and shapes, and the
-// lowering to shaders/lstm.wgsl, gru.wgsl and rnn.wgsl. Per layer: the input projection of all
-// timesteps as one GEMM (both biases folded in), then the recurrence: one dispatch per timestep
+// lowering to shaders/rnn.wgsl (one shader for the three cells). Per layer: the input projection of
+// all timesteps as one GEMM (both biases folded in), then the recurrence: one dispatch per timestep
 // covering both directions, or one persistent dispatch (kernels/rnn.ts chooses). Layer l+1's GEMM
 // reads layer l's output; every dispatch goes into the executor's one pass.
 import { ShapeError, fmtShape } from '../errors';
@@ -137,14 +137,17 @@ function recurrentWeights(ctx: LowerCtx, n: RnnGraphNode, w: Val[]): { whh: numb
   return { whh: w.map((v) => ctx.dense(n, v).slot), strides: [w[0].shape[1], 1] };
 }
 
+/** Every operand of shaders/rnn.wgsl; those the cell lacks (c0 and cN but for LSTM, bhh* but for GRU) are dummies. */
 function recurrenceBind(
   rec: Recurrence, xproj: number, whh: number[], bhh: (number | 'dummy')[], h0: number | 'dummy', c0: number | 'dummy',
   out: number, hN: number, cN: number | undefined,
 ): Bind {
-  const bind: Bind = { xproj, whh0: whh[0], whh1: whh[1], h0, out, hN };
-  if (rec.family === 'lstm') return { ...bind, c0, cN: cN! };
-  if (rec.family === 'gru') return { ...bind, bhh0: bhh[0], bhh1: bhh[1] };
-  return bind;
+  const lstm = rec.family === 'lstm', gru = rec.family === 'gru';
+  return {
+    xproj, whh0: whh[0], whh1: whh[1], h0, out, hN,
+    c0: lstm ? c0 : 'dummy', cN: lstm ? cN! : 'dummy',
+    bhh0: gru ? bhh[0] : 'dummy', bhh1: gru ? bhh[1] : 'dummy',
+  };
 }
 
 /**
