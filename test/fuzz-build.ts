@@ -68,7 +68,7 @@ function input(g: Graph, feeds: Feeds, name: string, shape: number[], data: (s: 
 }
 
 // Error models; each says why. matmul: f32 sums of K products, each add rounding by u relative to the
-// running sum: between sqrt(K) u and K u times the sum of |products|, as test/cases.ts.
+// running sum: between sqrt(K) u and K u times the sum of |products|, as test/cases-matmul.ts.
 const gemmAtol = (k: number, prod: number) => 4e-7 * Math.max(k, 1) * prod + 1e-7;
 const exactTol: Tolerance = { atol: 0, rtol: 2.5e-7, why: 'one correctly rounded f32 op (div: 2.5 ulp)' };
 const copyTol: Tolerance = { atol: 0, rtol: 0, why: 'copies and gathers move 32-bit words unchanged' };

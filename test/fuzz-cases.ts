@@ -54,11 +54,49 @@ const dimOf = (raw: number, rank: number) => (raw >= 0 ? raw % rank : -(((-raw -
 const norm = (dim: number, rank: number) => (dim < 0 ? dim + rank : dim);
 
 // Sizes: 1, primes, and sizes just past a power of two or a tile (16, 32, 64, 256).
+//
+// Pipelines: each distinct (shader, entry, override constants) is a pipeline, and lavapipe (CI's
+// adapter) compiles one at its first dispatch, cold in 0.1 to 30 s on a 2-core machine (attention_rows
+// 10-30 s, matmul_tiled ~10 s, matmul_register and layernorm_main 2-5 s, the rest under 2 s): a
+// cold run's time is nearly all compiles. So a size that picks override constants comes from a small
+// set (awkward values kept in it), and sizes the kernels see only as uniforms stay free:
+//   softmax and layerNorm 'workgroup' size WG = nextPow2(n) in [32, 256]: the reduced lengths (ROWS,
+//     LN_PAIRS) give WG 32 (n <= 32) or 256 (n > 128; 257 and 300 take two passes), never 64 or 128;
+//   attention 'rows' (the emulated adapters' pick) widens WG_ROWS once batch * ceil(Tq / 4) passes 32:
+//     batches are cut to fit (fitRows); D, Dv, Tq, Tk are uniforms there and stay free, so one
+//     pipeline per mask kind (none, bool, float, causal) serves every attention case and block;
+//   recurrences bake B * H and nextPow2(H): H in HIDDEN = {1, 17}, B in {1, 3};
+//   matmul bakes its epilogue (bias, second bias, activation, residual) and operand transposes, and
+//     at these sizes its tiles are 32x32: linear draws its epilogue from EPILOGUES except when naive.
 const DIMS = [1, 2, 3, 4, 5, 7, 8, 12, 13, 16, 17, 31, 32, 33];
 const SMALL = [1, 2, 3, 5];
-const ROWS = [1, 2, 3, 5, 7, 16, 33, 65, 257, 300];
+const ROWS = [1, 2, 3, 5, 7, 16, 17, 31, 257, 300];
+/** Normalized shapes of two dims: products in WG 32 (<= 32) or WG 256 (> 128), as ROWS. */
+const LN_PAIRS: [number, number][] = [[1, 1], [2, 3], [1, 17], [3, 7], [5, 5], [16, 2], [33, 5], [7, 33], [16, 17], [3, 65]];
 const SEQ = [1, 2, 3, 4, 5, 7, 13, 17, 33];
 const HEAD = [1, 2, 3, 4, 5, 8, 16, 17, 32, 33, 64];
+/**
+ * linear's epilogues outside 'naive': the three of the chains' projections (pipelines they share),
+ * then an activation with both additions and the weight stored transposed.
+ */
+const EPILOGUES = [
+  { act: 'none', bias: false, residual: false, wT: false }, // the block's q, k, v
+  { act: 'none', bias: true, residual: false, wT: false }, // the MLP's and the classifier's
+  { act: 'none', bias: true, residual: true, wT: false }, // the block's output with its residual
+  { act: 'sigmoid', bias: true, residual: true, wT: true },
+] as const;
+/** Hidden sizes: nextPow2(H) and B * H are override constants of the recurrences. */
+const HIDDEN = [1, 17];
+
+/**
+ * attention_rows runs a thread per 4 query rows and sizes its workgroup (WG_ROWS, a constant) to the
+ * thread count once that passes 32; `batch` loses its leading dim's size until the count fits.
+ */
+function fitRows(batch: number[], Tq: number): number[] {
+  const out = [...batch];
+  for (let i = 0; i < out.length && out.reduce((a, b) => a * b, 1) * Math.ceil(Tq / 4) > 32; i++) out[i] = 1;
+  return out;
+}
 
 export interface FuzzOptions {
   /**
@@ -92,10 +130,13 @@ export function fuzzCase(fc: typeof FC, opts: FuzzOptions): FC.Arbitrary<FuzzCas
     op: 'matmul', a: [...broadcastable(r.batch, r.ao, r.ad), r.M, r.K], b: [...broadcastable(r.batch, r.bo, r.bd), r.K, r.N],
     aT: r.aT, bT: r.bT, variant: r.variant, seed: r.seed,
   }));
+  // Every matmul variant calls one epilogue function, so 'naive' (compiled in a fraction of a second)
+  // takes any bias/act/residual/wT; 'tiled' and 'auto' (on lavapipe the register or tiled kernel,
+  // 3 or 10 s a pipeline) take one of EPILOGUES.
   const linear = fc.record({
     lead: shape([1, 2, 3, 5, 7], 0, 2), K: dim, out: dim, bias: bool, act: fc.constantFrom('none', 'relu', 'tanh', 'sigmoid'),
-    wT: bool, residual: bool, variant: fc.constantFrom('auto', 'naive', 'tiled'), seed,
-  }).map(({ lead, K, ...r }): FuzzCase => ({ op: 'linear', x: [...lead, K], ...r }));
+    wT: bool, residual: bool, variant: fc.constantFrom('auto', 'naive', 'tiled'), epilogue: fc.nat(EPILOGUES.length - 1), seed,
+  }).map(({ lead, K, epilogue, ...r }): FuzzCase => ({ op: 'linear', x: [...lead, K], ...r, ...(r.variant === 'naive' ? {} : EPILOGUES[epilogue]) }));
   const binary = fc.record({
     op: fc.constantFrom('add', 'sub', 'mul', 'div'), out: shape([1, 2, 3, 4, 5, 7, 13], 1, 4),
     ao: fc.nat(15), bo: fc.nat(15), ad: fc.nat(3), bd: fc.nat(3), aT: bool, seed,
@@ -111,7 +152,7 @@ export function fuzzCase(fc: typeof FC, opts: FuzzOptions): FC.Arbitrary<FuzzCas
       return { op: 'softmax', x, ...r, dim: dimOf(r.dim, x.length), xT: r.xT && x.length >= 2 };
     });
   const layerNorm = fc.record({
-    lead: shape(SMALL, 0, 2), trail: fc.oneof(fc.tuple(fc.constantFrom(...ROWS)), fc.tuple(fc.constantFrom(1, 2, 3, 5, 7, 16, 33), fc.constantFrom(1, 2, 3, 5, 7, 16, 33))),
+    lead: shape(SMALL, 0, 2), trail: fc.oneof(fc.tuple(fc.constantFrom(...ROWS)), fc.constantFrom(...LN_PAIRS)),
     weight: bool, bias: bool, eps: fc.constantFrom(1e-5, 1e-3), variant: fc.constantFrom('auto', 'workgroup', 'row'), seed,
   }).map(({ lead, trail, ...r }): FuzzCase => ({ op: 'layerNorm', x: [...lead, ...trail], normalized: [...trail], ...r }));
   const embedding = fc.record({ ids: shape([1, 2, 3, 5, 7], 1, 2), num: fc.constantFrom(1, 2, 3, 7, 17, 50), dim, seed })
@@ -120,22 +161,21 @@ export function fuzzCase(fc: typeof FC, opts: FuzzOptions): FC.Arbitrary<FuzzCas
     batch: shape([1, 2, 3], 0, 2), Tq: fc.constantFrom(...SEQ), Tk: fc.constantFrom(...SEQ), D: fc.constantFrom(...HEAD), Dv: fc.constantFrom(...HEAD),
     kvo: fc.nat(3), mask: fc.constantFrom('none', 'bool', 'float', 'causal'), mo: fc.nat(15), md: fc.nat(3), layout: fc.constantFrom('plain', 'bthd', 'kT'),
     scale: fc.constantFrom(null, 0.3, 1), qk: fc.constantFrom(1, 2), variant: attnVariant, seed,
-  }).map((r): FuzzCase => {
-    const kv = broadcastable(r.batch, r.kvo, 0);
-    const full = [...r.batch, r.Tq, r.Tk];
-    const layout = r.layout === 'bthd' && (r.batch.length !== 2 || kv.some((d, i) => d !== r.batch[i])) ? 'plain' : r.layout;
+  }).map(({ batch: drawn, ...r }): FuzzCase => {
+    const batch = fitRows(drawn, r.Tq);
+    const kv = broadcastable(batch, r.kvo, 0);
+    const full = [...batch, r.Tq, r.Tk];
+    const layout = r.layout === 'bthd' && (batch.length !== 2 || kv.some((d, i) => d !== batch[i])) ? 'plain' : r.layout;
     return {
-      op: 'attention', q: [...r.batch, r.Tq, r.D], k: [...kv, r.Tk, r.D], v: [...kv, r.Tk, r.Dv], mask: r.mask,
+      op: 'attention', q: [...batch, r.Tq, r.D], k: [...kv, r.Tk, r.D], v: [...kv, r.Tk, r.Dv], mask: r.mask,
       maskShape: r.mask === 'bool' || r.mask === 'float' ? broadcastable(full, r.mo, Math.min(r.md, full.length - 1)) : [],
       layout, scale: r.scale, qk: r.qk, variant: r.variant, seed: r.seed,
     };
   });
   const rnn = fc.record({
-    // B * H and nextPow2(H) are override constants of the recurrent kernels, and each new pipeline of
-    // theirs costs seconds of compile on lavapipe: few values of each, so pipelines recur (also across
-    // runs, through Mesa's shader cache). T, I and the layer count are free.
+    // B and H are constants of the recurrences (HIDDEN); T, I and the layer count are free.
     cell: fc.constantFrom<Cell>('lstm', 'gru', 'rnn_tanh', 'rnn_relu'), T: fc.constantFrom(1, 2, 3, 5, 9), B: fc.constantFrom(1, 3), I: fc.constantFrom(1, 2, 3, 5, 8),
-    H: fc.constantFrom(1, 5, 17, 33), layers: fc.constantFrom(1, 2, 3), bidirectional: bool, batchFirst: bool, bias: fc.boolean(),
+    H: fc.constantFrom(...HIDDEN), layers: fc.constantFrom(1, 2, 3), bidirectional: bool, batchFirst: bool, bias: fc.boolean(),
     h0: bool, c0: bool, constants: bool, wT: bool, variant: fc.constantFrom('auto', 'step', 'persistent'), seed,
   }).map((r): FuzzCase => ({ op: 'rnn', ...r, bias: !r.bias, c0: r.c0 && r.cell === 'lstm' })); // shrinks to torch's bias=True
   const slice = fc.record({ x: shape([1, 2, 3, 5, 7, 13, 17], 1, 3), dim: fc.integer({ min: -3, max: 2 }), s: fc.nat(32), n: fc.nat(32), negative: bool, xT: bool, seed })
@@ -168,9 +208,12 @@ export function fuzzCase(fc: typeof FC, opts: FuzzOptions): FC.Arbitrary<FuzzCas
   const block = fc.record({
     B: fc.constantFrom(1, 2, 3), T: fc.constantFrom(1, 2, 3, 5, 7, 13), heads: fc.constantFrom(1, 2, 3, 4), headDim: fc.constantFrom(1, 2, 4, 5, 8, 16),
     mask: fc.constantFrom('none', 'causal', 'padding'), lengths: fc.array(fc.nat(16), { minLength: 3, maxLength: 3 }), variant: attnVariant, seed,
-  }).map((r): FuzzCase => ({ op: 'chain:block', ...r, lengths: r.mask === 'padding' ? r.lengths.slice(0, r.B).map((n) => n % (r.T + 1)) : [] }));
+  }).map(({ B: drawn, ...r }): FuzzCase => {
+    const [B] = fitRows([drawn, r.heads], r.T); // attention over [B, heads] batches: B trimmed first
+    return { op: 'chain:block', B, ...r, lengths: r.mask === 'padding' ? r.lengths.slice(0, B).map((n) => n % (r.T + 1)) : [] };
+  });
   const classifier = fc.record({
-    cell: fc.constantFrom('lstm', 'gru', 'rnn_tanh'), vocab: fc.constantFrom(2, 5, 17), E: fc.constantFrom(1, 3, 8), H: fc.constantFrom(1, 5, 17, 33),
+    cell: fc.constantFrom('lstm', 'gru', 'rnn_tanh'), vocab: fc.constantFrom(2, 5, 17), E: fc.constantFrom(1, 3, 8), H: fc.constantFrom(...HIDDEN),
     T: fc.constantFrom(1, 2, 5, 9), B: fc.constantFrom(1, 3), classes: fc.constantFrom(1, 2, 5), lengths: fc.array(fc.nat(16), { minLength: 3, maxLength: 3 }), seed,
   }).map((r): FuzzCase => ({ op: 'chain:classifier', ...r, lengths: r.lengths.slice(0, r.B).map((n) => 1 + (n % r.T)) }));
   const step = fc.oneof(

@@ -9,7 +9,9 @@ import { bufferCounts, liveBuffers } from '../src/testing';
 import { randn } from './parity';
 
 const RUNS = 2000;
-const ROWS = 6, D = 16;
+// ROWS a multiple of 4: the reader's [1, ROWS] x [ROWS, D] sum then takes matmul's register kernel, not
+// the tiled one, whose pipeline alone costs lavapipe ~10 s of cold compile (the soak is about buffers).
+const ROWS = 8, D = 16;
 const W1 = randn(D * 8, 1, 0.3), B1 = randn(D, 2, 0.1), EMB = randn(10 * D, 3);
 const WIH = randn(3 * 4 * D, 4, 0.5), WHH = randn(3 * 4 * 4, 5, 0.5), ONES = new Float32Array(ROWS).fill(1);
 
