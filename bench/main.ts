@@ -16,7 +16,7 @@ import { sweepImpls, SWEEPS } from './sweep';
 const USAGE = `usage: npm run bench -- [options]
   --runtime chromium|node   where to run (default chromium: headless, WebGPU on its adapter, with the
                             TF.js and ONNX Runtime Web peers in the same page; node: Dawn, seqgpu only)
-  --json FILE               write the report (DESIGN.md, "Benchmark output") to FILE, and a copy to
+  --json FILE               write the JSON report (schema in the README) to FILE, and a copy to
                             bench/report/data.json, which bench/report/index.html draws
   --quick                   the target cases only, with both peers, and a small budget (CI smoke)
   --filter SUBSTR           only runs whose "suite name shape impl" contains SUBSTR

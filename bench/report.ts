@@ -1,4 +1,4 @@
-// The benchmark's output: the JSON report (DESIGN.md, "Benchmark output", plus each row's status and
+// The benchmark's output: the JSON report (the schema in the README, plus each row's status and
 // note, and the peers' versions and adapters), the progress line of a row, the table printed at the
 // end, the seqgpu/peer ratio table and the targets of the issue with the figures that decide them.
 import type { BenchCase } from './cases';

@@ -11,7 +11,7 @@ import { isPeer, type BenchCase, type Tolerance } from './cases';
 import { PeerSkip, type CaseData, type Peer } from './peers/peer';
 import { BusyRoundTrip, createRooflineKernels, median, type Roofline, type RooflineKernels } from './roofline';
 
-/** One row of the JSON report (DESIGN.md, "Benchmark output"); null where not measured. */
+/** One row of the JSON report (schema in the README); null where not measured. */
 export interface BenchRow {
   suite: string;
   name: string;

@@ -1,4 +1,4 @@
-// seqgpu's public API (DESIGN.md): Runtime, Graph, and the error classes.
+// seqgpu's public API (the README's API section): Runtime, Graph, and the error classes.
 export { Runtime, type RuntimeOptions, type RuntimeInfo } from './runtime/runtime';
 export { Graph, Tensor, type DType } from './graph/graph';
 export type { Executable, ExecStats, Feeds, Feed } from './graph/executable';

@@ -101,6 +101,13 @@ export function liveNodes(graph: Pick<GraphLike, 'nodes' | 'outputs'>): boolean[
   return live;
 }
 
+/** The node a value comes from, looking through views. */
+export function viewRoot(graph: GraphIR, id: number): GraphNode {
+  let n = graph.nodes[id];
+  while (n.node.op === 'reshape' || n.node.op === 'transpose') n = graph.nodes[n.inputs[0]];
+  return n;
+}
+
 /** How many nodes read each node (a node read twice by one node counts twice). */
 export function countUses(graph: Pick<GraphIR, 'nodes'>): number[] {
   const uses = new Array<number>(graph.nodes.length).fill(0);

@@ -8,7 +8,7 @@ import { OPS } from '../ops/registry';
 import type { OpDef } from '../ops/op';
 import { checkRange } from './executable';
 import { fuse } from './fuse';
-import { liveNodes, type DType, type GraphIR, type GraphNode, type NodeKind } from './ir';
+import { liveNodes, viewRoot, type DType, type GraphIR, type GraphNode, type NodeKind } from './ir';
 import { LowerCtx, resolveBindings, type Plan, type PlanLimits, type Slot, type Step, type Val } from './lower-ctx';
 
 export type { Plan, PlanLimits } from './lower-ctx';
@@ -35,13 +35,6 @@ export function planGraph(source: GraphIR, limits: PlanLimits, overrides?: Kerne
   for (const s of ctx.steps) if (s.numel > 0) resolveBindings(s);
   const { pool, naiveBytes } = assignPool(ctx.slots, ctx.steps, new Set([...outputs.values()].map((o) => o.slot)));
   return { slots: ctx.slots, flags: ctx.flags, steps: ctx.steps, outputs, pool, naiveBytes, rangeChecks: ctx.rangeChecks };
-}
-
-/** The node a value comes from, looking through views. */
-export function viewRoot(graph: GraphIR, id: number): GraphNode {
-  let n = graph.nodes[id];
-  while (n.node.op === 'reshape' || n.node.op === 'transpose') n = graph.nodes[n.inputs[0]];
-  return n;
 }
 
 /**

@@ -4,7 +4,7 @@ import {
   checkFeeds, checkNotDestroyed, checkOutputName, checkRange, computedIndexError, snapshotFeeds,
   type ExecStats, type Executable, type Feeds, type RuntimeLife,
 } from '../graph/executable';
-import { liveNodes, type GraphIR, type GraphNode, type NodeKind } from '../graph/ir';
+import { liveNodes, viewRoot, type GraphIR, type GraphNode, type NodeKind } from '../graph/ir';
 import type { IndexOperand, OpDef, RefEnv } from '../ops/op';
 import { OPS } from '../ops/registry';
 import type { Value } from './core';
@@ -100,13 +100,6 @@ export class CpuExecutable implements Executable {
     this.life.check(what);
     checkNotDestroyed(this.destroyed, what);
   }
-}
-
-/** The node a value comes from, looking through views. */
-function viewRoot(graph: GraphIR, id: number): GraphNode {
-  let n = graph.nodes[id];
-  while (n.node.op === 'reshape' || n.node.op === 'transpose') n = graph.nodes[n.inputs[0]];
-  return n;
 }
 
 /** Every index operand of the live nodes, with where its values come from. */
