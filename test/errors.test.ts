@@ -37,7 +37,7 @@ describe('shape errors at graph build', () => {
   });
   it('elementwise shapes that do not broadcast', () => {
     const g = new Graph();
-    expect(() => g.add(g.input('a', [4, 3]), g.input('b', [2, 3]))).toThrow(/add: shapes \[4, 3\] and \[2, 3\] do not broadcast \(dim -2: 4 vs 2\)/);
+    expect(() => g.add(g.input('a', [4, 3]), g.input('b', [2, 3]))).toThrow(/add: input f32 \[4, 3\], other f32 \[2, 3\] do not broadcast \(dim -2: 4 vs 2\)/);
   });
   it('softmax, transpose and reshape with bad dims', () => {
     const g = new Graph();
@@ -49,7 +49,7 @@ describe('shape errors at graph build', () => {
   });
   it('ops on i32 tensors and tensors of another graph', () => {
     const g = new Graph(), h = new Graph();
-    expect(() => g.relu(g.input('ids', [3], 'i32'))).toThrow(/relu: expects f32 operands, got i32 \[3\]/);
+    expect(() => g.gelu(g.input('ids', [3], 'i32'))).toThrow(/gelu: gelu takes f32 only \(input i32 \[3\]\)/);
     expect(() => g.relu(h.input('x', [3]))).toThrow(/relu: an operand is not a tensor of this graph/);
     expect(() => g.input('ids', [2])).toThrow(/input: the name 'ids' is already an input/);
     expect(() => g.input('bad', [2, -1])).toThrow(ShapeError);
@@ -137,7 +137,7 @@ describe('device limits and GPU errors', () => {
     const bad = shaderOf('shaders/broken-kernel.wgsl', '@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = relu(1u);\n}\n');
     await expect(ctx.pipeline(bad, 'main', {}, 'broken kernel')).rejects.toThrow(/\n  shaders\/broken-kernel.wgsl:3:\d+ /);
     expect(sourceLine(bad, 1)).toEqual({ file: 'shaders/common.wgsl', line: 1 });
-    expect(sourceLine(bad, bad.preludeLines! + 2)).toEqual({ file: 'shaders/broken-kernel.wgsl', line: 2 });
+    expect(sourceLine(bad, bad.parts![0].lines + 2)).toEqual({ file: 'shaders/broken-kernel.wgsl', line: 2 });
     const { entryLayout } = await import('../src/runtime/reflect');
     const garbled = shaderOf('shaders/garbled-kernel.wgsl', '@compute @workgroup_size(1)\nfn main( {');
     expect(() => entryLayout(garbled, 'main')).toThrow(/cannot be reflected .* at shaders\/garbled-kernel.wgsl:2/);

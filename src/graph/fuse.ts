@@ -26,9 +26,9 @@ export function fuse(graph: GraphIR): GraphIR {
     } else if (op === 'add') {
       for (const side of [0, 1]) {
         const mm = nodes[n.inputs[side]], r = n.inputs[1 - side];
-        // y = act(A·B + bias) + r, written where C goes: r must have C's shape exactly (no broadcast).
+        // y = act(A·B + bias) + r, written where C goes: r must be f32 of C's shape exactly (no broadcast).
         if (!isMatmul(mm) || mm.node.residual || !private_(mm.id) || r === mm.id) continue;
-        if (!sameShape(mm.shape, n.shape) || !sameShape(graph.nodes[r].shape, n.shape)) continue;
+        if (!sameShape(mm.shape, n.shape) || !sameShape(graph.nodes[r].shape, n.shape) || graph.nodes[r].dtype !== 'f32') continue;
         nodes[n.id] = { ...n, node: { ...mm.node, residual: true }, inputs: [...mm.inputs, r] };
         break;
       }

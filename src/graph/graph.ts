@@ -1,12 +1,16 @@
 // The Graph IR and its op builders. Builders infer and check shapes as the graph is built, so a
 // shape error surfaces at the line that made it, naming the op and the shapes.
 import { ShapeError, fmtShape } from '../errors';
-import { DTYPES, Tensor, type Binary, type DType, type GraphLike, type GraphNode, type Node, type Unary } from './ir';
+import { DTYPES, Tensor, type DType, type GraphLike, type GraphNode, type Node, type NodeKind } from './ir';
 import { checkShape, numel } from './shapes';
 import { buildAttention, type AttentionOptions } from '../ops/attention';
 import { buildAssign, buildConcat, buildGather, buildSlice, buildState } from '../ops/copy';
 import { buildReshape, buildTranspose } from '../ops/core';
-import { buildBinary, buildGelu, buildUnary } from '../ops/elementwise';
+import { buildCast } from '../ops/cast';
+import { COMPARE } from '../ops/compare';
+import { ELEMENTWISE, buildElementwise, buildGelu, type ElementwiseDef } from '../ops/elementwise';
+import { MATH } from '../ops/math';
+import { WHERE, buildMaskedFill } from '../ops/where';
 import { buildEmbedding } from '../ops/embedding';
 import { buildLayerNorm } from '../ops/layernorm';
 import { buildLinear, buildMatmul } from '../ops/matmul';
@@ -58,26 +62,123 @@ export class Graph implements GraphLike {
     return buildLinear(this, x, weight, bias);
   }
 
+  // ---- elementwise: torch semantics on f32, i32 and bool, operands broadcast, dtypes promoted as
+  // torch.result_type (bool < i32 < f32) ----
+
+  /** torch.add: a + b (bool + bool is logical or). */
   add(a: Tensor, b: Tensor): Tensor {
-    return this.binary_('add', a, b);
+    return this.ew_('add', ELEMENTWISE.add, a, b);
   }
+  /** torch.sub: a - b (no bool operands, as torch). */
   sub(a: Tensor, b: Tensor): Tensor {
-    return this.binary_('sub', a, b);
+    return this.ew_('sub', ELEMENTWISE.sub, a, b);
   }
+  /** torch.mul: a * b (bool * bool is logical and). */
   mul(a: Tensor, b: Tensor): Tensor {
-    return this.binary_('mul', a, b);
+    return this.ew_('mul', ELEMENTWISE.mul, a, b);
   }
+  /** torch.div: true division, always f32. */
   div(a: Tensor, b: Tensor): Tensor {
-    return this.binary_('div', a, b);
+    return this.ew_('div', ELEMENTWISE.div, a, b);
   }
+  /** torch.pow: input ** exponent; i32 ** negative gives 0 (but for bases 1 and -1), as torch. */
+  pow(input: Tensor, exponent: Tensor): Tensor {
+    return this.ew_('pow', MATH.pow, input, exponent);
+  }
+  /** torch.maximum: NaN if either is NaN. */
+  maximum(a: Tensor, b: Tensor): Tensor {
+    return this.ew_('maximum', MATH.maximum, a, b);
+  }
+  /** torch.minimum: NaN if either is NaN. */
+  minimum(a: Tensor, b: Tensor): Tensor {
+    return this.ew_('minimum', MATH.minimum, a, b);
+  }
+  /** torch.relu (f32 or i32). */
   relu(x: Tensor): Tensor {
-    return this.unary_('relu', x);
+    return this.ew_('relu', ELEMENTWISE.relu, x);
   }
+  /** torch.tanh (f32 result). */
   tanh(x: Tensor): Tensor {
-    return this.unary_('tanh', x);
+    return this.ew_('tanh', ELEMENTWISE.tanh, x);
   }
+  /** torch.sigmoid (f32 result). */
   sigmoid(x: Tensor): Tensor {
-    return this.unary_('sigmoid', x);
+    return this.ew_('sigmoid', ELEMENTWISE.sigmoid, x);
+  }
+  /** torch.neg (f32 or i32; i32 wraps). */
+  neg(x: Tensor): Tensor {
+    return this.ew_('neg', MATH.neg, x);
+  }
+  /** torch.abs (f32 or i32; i32 wraps). */
+  abs(x: Tensor): Tensor {
+    return this.ew_('abs', MATH.abs, x);
+  }
+  /** torch.exp (f32 result). */
+  exp(x: Tensor): Tensor {
+    return this.ew_('exp', MATH.exp, x);
+  }
+  /** torch.log (f32 result; NaN below 0, -inf at 0). */
+  log(x: Tensor): Tensor {
+    return this.ew_('log', MATH.log, x);
+  }
+  /** torch.sqrt (f32 result; NaN below 0). */
+  sqrt(x: Tensor): Tensor {
+    return this.ew_('sqrt', MATH.sqrt, x);
+  }
+  /** torch.rsqrt: 1 / sqrt(x) (f32 result). */
+  rsqrt(x: Tensor): Tensor {
+    return this.ew_('rsqrt', MATH.rsqrt, x);
+  }
+  /** torch.eq: a == b, bool (NaN equals nothing). */
+  eq(a: Tensor, b: Tensor): Tensor {
+    return this.ew_('eq', COMPARE.eq, a, b);
+  }
+  /** torch.ne: a != b, bool (NaN differs from everything). */
+  ne(a: Tensor, b: Tensor): Tensor {
+    return this.ew_('ne', COMPARE.ne, a, b);
+  }
+  /** torch.lt: a < b, bool. */
+  lt(a: Tensor, b: Tensor): Tensor {
+    return this.ew_('lt', COMPARE.lt, a, b);
+  }
+  /** torch.le: a <= b, bool. */
+  le(a: Tensor, b: Tensor): Tensor {
+    return this.ew_('le', COMPARE.le, a, b);
+  }
+  /** torch.gt: a > b, bool. */
+  gt(a: Tensor, b: Tensor): Tensor {
+    return this.ew_('gt', COMPARE.gt, a, b);
+  }
+  /** torch.ge: a >= b, bool. */
+  ge(a: Tensor, b: Tensor): Tensor {
+    return this.ew_('ge', COMPARE.ge, a, b);
+  }
+  /** torch.logical_and: any dtypes, non-zero is true; bool result. */
+  logicalAnd(a: Tensor, b: Tensor): Tensor {
+    return this.ew_('logicalAnd', COMPARE.logicalAnd, a, b);
+  }
+  /** torch.logical_or: any dtypes, non-zero is true; bool result. */
+  logicalOr(a: Tensor, b: Tensor): Tensor {
+    return this.ew_('logicalOr', COMPARE.logicalOr, a, b);
+  }
+  /** torch.logical_not: any dtype, bool result. */
+  logicalNot(x: Tensor): Tensor {
+    return this.ew_('logicalNot', COMPARE.logicalNot, x);
+  }
+  /** torch.where(condition, input, other): condition bool; the result has input's and other's promoted dtype. */
+  where(condition: Tensor, input: Tensor, other: Tensor): Tensor {
+    return this.ew_('where', WHERE, condition, input, other);
+  }
+  /** Tensor.masked_fill: value where mask (bool) is true; keeps input's dtype (value cast to it). */
+  maskedFill(input: Tensor, mask: Tensor, value: number): Tensor {
+    return buildMaskedFill(this, input, mask, value);
+  }
+  /**
+   * Tensor.to(dtype): f32 -> i32 truncates toward zero, NaN gives 0 and out-of-range values saturate;
+   * to bool is != 0 (NaN is true); from bool gives 0 or 1.
+   */
+  cast(x: Tensor, dtype: DType): Tensor {
+    return buildCast(this, x, dtype);
   }
 
   /** Stable softmax along `dim` (default the last). */
@@ -168,12 +269,8 @@ export class Graph implements GraphLike {
     return { output: r[0], hN: r[1] };
   }
 
-  private binary_(op: Binary, a: Tensor, b: Tensor): Tensor {
-    return buildBinary(this, op, a, b);
-  }
-
-  private unary_(op: Unary, x: Tensor): Tensor {
-    return buildUnary(this, op, x);
+  private ew_(kind: NodeKind, def: ElementwiseDef, ...operands: Tensor[]): Tensor {
+    return buildElementwise(this, kind, def, operands);
   }
 
   /** @internal Checks that every operand is a tensor of this graph. */

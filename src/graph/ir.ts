@@ -12,9 +12,22 @@ export const DTYPE_BYTES = { f32: 4, i32: 4, bool: 4 } as const;
 export type DType = keyof typeof DTYPE_BYTES;
 export const DTYPES = Object.keys(DTYPE_BYTES) as DType[];
 
-export type Unary = 'relu' | 'tanh' | 'sigmoid';
-export type Binary = 'add' | 'sub' | 'mul' | 'div';
-export type Activation = Unary | 'none';
+/** torch's promotion order for dtypes of one category chain: bool < i32 < f32. */
+const RANK: Record<DType, number> = { bool: 0, i32: 1, f32: 2 };
+
+/** torch.result_type of tensor operands: the highest of them (bool < i32 < f32). */
+export function promoteTypes(dtypes: readonly DType[]): DType {
+  return dtypes.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'bool' as DType);
+}
+
+/** The elementwise ops of one or more tensors (src/ops/elementwise.ts and its families). */
+export type Unary =
+  | 'relu' | 'tanh' | 'sigmoid' | 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'logicalNot' | 'cast';
+export type Binary =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr';
+/** What a matmul's epilogue may apply (graph/fuse.ts folds these). */
+export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'none';
 
 /**
  * matmul and linear carry an epilogue. Builders leave it empty (act 'none', no residual); the fusion
@@ -33,6 +46,8 @@ export type Node =
   | ({ op: 'linear'; hasBias: boolean } & Epilogue)
   | { op: Binary }
   | { op: Unary }
+  | { op: 'where' }
+  | { op: 'maskedFill'; value: number }
   | { op: 'softmax'; dim: number }
   | { op: 'reshape' }
   | { op: 'transpose'; dim0: number; dim1: number }

@@ -3,7 +3,7 @@
 // that op modules (src/ops) append to. The planner drives it; nothing here knows an op by name.
 import { GpuError, LimitError, fmtShape } from '../errors';
 import { entryLayout } from '../runtime/reflect';
-import { planElementwise } from '../kernels/elementwise';
+import { COPY, planElementwise } from '../kernels/elementwise';
 import { isContiguous, type DeviceLimits, type KernelOverrides, type KernelPlan, type View } from '../kernels/kernel';
 import { DTYPE_BYTES, type DType, type GraphIR, type GraphNode } from './ir';
 import { contiguousStrides, numel } from './shapes';
@@ -153,7 +153,7 @@ export class LowerCtx {
 
   copyOf(n: GraphNode, v: Val): Val {
     const out = this.temp(n, v.shape);
-    const plan = planElementwise('copy', [v], v.shape, this.overrides, this.limits);
+    const plan = planElementwise(COPY, [v], v.shape, this.overrides, this.limits);
     this.step(`copy for ${n.node.op}#${n.id} ${fmtShape(v.shape)}`, plan, { a: v.slot, out: out.slot }, [out.slot], numel(v.shape));
     return out;
   }

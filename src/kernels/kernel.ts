@@ -7,23 +7,37 @@ export interface Shader {
   /** Path shown in compile errors, e.g. `shaders/matmul.wgsl`. */
   file: string;
   code: string;
-  /** Lines of shaders/common.wgsl in front of the file's own code (shaderOf), for compile-error lines. */
-  preludeLines?: number;
+  /** The sources `code` joins, in order, with their line counts, so a compile error names its own. */
+  parts?: { file: string; lines: number }[];
 }
 
 export const PRELUDE_FILE = 'shaders/common.wgsl';
 const PRELUDE = prelude.endsWith('\n') ? prelude : `${prelude}\n`;
 const PRELUDE_LINES = PRELUDE.split('\n').length - 1;
 
-/** A kernel's shader: the shared prelude (NaN/inf helpers, activations), then the file's own code. */
-export function shaderOf(file: string, code: string): Shader {
-  return { file, code: PRELUDE + code, preludeLines: PRELUDE_LINES };
+const withNewline = (code: string) => (code.endsWith('\n') ? code : `${code}\n`);
+
+/**
+ * A kernel's shader: the shared prelude (NaN/inf helpers, activations), then the file's own code,
+ * then any generated parts (an elementwise op's expression), each named for compile errors.
+ */
+export function shaderOf(file: string, code: string, more: { file: string; code: string }[] = []): Shader {
+  const own = [{ file, code: withNewline(code) }, ...more.map((m) => ({ file: m.file, code: withNewline(m.code) }))];
+  return {
+    file,
+    code: PRELUDE + own.map((p) => p.code).join(''),
+    parts: [{ file: PRELUDE_FILE, lines: PRELUDE_LINES }, ...own.map((p) => ({ file: p.file, lines: p.code.split('\n').length - 1 }))],
+  };
 }
 
-/** Where line `line` (1-based) of a shader's compiled code was written: the prelude or the kernel's file. */
+/** Where line `line` (1-based) of a shader's compiled code was written: which part, and its line there. */
 export function sourceLine(shader: Shader, line: number): { file: string; line: number } {
-  const n = shader.preludeLines ?? 0;
-  return line <= n ? { file: PRELUDE_FILE, line } : { file: shader.file, line: line - n };
+  let at = line;
+  for (const p of shader.parts ?? []) {
+    if (at <= p.lines) return { file: p.file, line: at };
+    at -= p.lines;
+  }
+  return { file: shader.file, line: at };
 }
 
 export type Constants = Record<string, number | boolean>;

@@ -3,7 +3,6 @@
 // mask becomes an additive f32 mask (0 where attended, MASK_FILL where ignored) before the op.
 import { ShapeError, fmtShape } from '../errors';
 import type { Graph, Tensor } from '../graph/graph';
-import { numel } from '../graph/shapes';
 import { Linear } from './layers';
 import { Module, constantOf, initFill, initXavier, type Parameter } from './module';
 
@@ -30,22 +29,12 @@ const ZERO = new Float32Array(1);
 
 /**
  * A torch-style mask (bool: true = ignore; f32: added to the scores) as an additive f32 mask of the
- * same shape. The bool case is scaledDotProductAttention over a single key whose value is MASK_FILL:
- * where the bool is true that key is attended and the result is MASK_FILL; where it is false every
- * key is masked, which the op defines to give 0. (The graph has no bool-to-f32 cast.)
+ * same shape: where(mask, MASK_FILL, 0).
  */
 export function ignoreMaskToAdditive(g: Graph, mask: Tensor, op = 'mask'): Tensor {
   if (mask.dtype === 'f32') return mask;
   if (mask.dtype !== 'bool') throw new ShapeError(`${op}: a mask must be bool (true = ignore) or f32 (added), got ${mask.dtype} ${fmtShape(mask.shape)}`);
-  return memo(g, `additive|${mask.id}`, () => {
-    const n = numel(mask.shape);
-    const q = g.constant(new Float32Array(n), [n, 1]);
-    const out = g.scaledDotProductAttention(q, constantOf(g, ZERO, [1, 1]), constantOf(g, FILL, [1, 1]), {
-      attnMask: g.reshape(mask, [n, 1]),
-      scale: 1,
-    });
-    return g.reshape(out, mask.shape);
-  });
+  return memo(g, `additive|${mask.id}`, () => g.where(mask, constantOf(g, FILL, [1]), constantOf(g, ZERO, [1])));
 }
 
 /** torch.nn.Transformer.generate_square_subsequent_mask: f32 [n, n], -inf above the diagonal. */

@@ -7,7 +7,7 @@ import type { GraphLike, GraphNode, NodeOf, Tensor } from '../graph/ir';
 import type { LowerCtx, Val } from '../graph/lower-ctx';
 import { broadcastShapes, numel } from '../graph/shapes';
 import type { Value } from '../reference/core';
-import { binary, unary } from '../reference/elementwise';
+import { ACTIVATION_REF, mapBroadcast } from '../reference/elementwise';
 import { linear, matmul } from '../reference/matmul';
 import type { OpTable } from './op';
 
@@ -56,8 +56,9 @@ function lowerMatmul(ctx: LowerCtx, n: MatmulNode, a: View & { slot: number }, b
 
 /** The reference of a fused node: the epilogue applied to the plain product, in torch's order. */
 function epilogue(n: MatmulNode, y: Value, args: Value[]): Value {
-  if (n.node.act !== 'none') y = unary(n.node.act, y);
-  return n.node.residual ? binary('add', y, args[args.length - 1]) : y;
+  const act = n.node.act;
+  if (act !== 'none') y = mapBroadcast([y], ([v]) => ACTIVATION_REF[act](v));
+  return n.node.residual ? mapBroadcast([y, args[args.length - 1]], ([v, r]) => v + r) : y;
 }
 
 export const matmulOps: OpTable<'matmul' | 'linear'> = {

@@ -23,6 +23,8 @@ export interface IndexOperand {
 
 /** What a CPU reference may read beyond its arguments. */
 export interface RefEnv {
+  /** The graph being run (operand dtypes, shapes). */
+  graph: GraphIR;
   feeds: Feeds;
   /** g.state() values, kept between runs. */
   states: Map<string, Value>;

@@ -2,20 +2,28 @@
 // planner and the CPU interpreter iterate this; a new op is an op module and a line here.
 import type { NodeKind } from '../graph/ir';
 import { attentionOps } from './attention';
+import { castOps } from './cast';
+import { compareOps } from './compare';
 import { copyOps } from './copy';
 import { coreOps } from './core';
 import { elementwiseOps } from './elementwise';
 import { embeddingOps } from './embedding';
 import { layernormOps } from './layernorm';
+import { mathOps } from './math';
 import { matmulOps } from './matmul';
 import type { OpTable } from './op';
 import { rnnOps } from './rnn';
 import { softmaxOps } from './softmax';
+import { whereOps } from './where';
 
 export const OPS: OpTable<NodeKind> = {
   ...coreOps,
   ...matmulOps,
   ...elementwiseOps,
+  ...mathOps,
+  ...compareOps,
+  ...whereOps,
+  ...castOps,
   ...softmaxOps,
   ...layernormOps,
   ...embeddingOps,

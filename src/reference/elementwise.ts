@@ -1,36 +1,54 @@
-// CPU reference of the elementwise family: broadcasting binary ops, relu/tanh/sigmoid, and gelu
-// (exact, through an erf good to about 1e-13, or the tanh approximation).
-import type { Binary, Unary } from '../graph/ir';
+// CPU reference of the elementwise family: dtype conversions with torch's rules (and ours where torch
+// leaves them undefined), a broadcasting map over up to three operands, and gelu (exact, through an
+// erf good to about 1e-13, or the tanh approximation). i32 arithmetic wraps as the kernels' does.
+import type { DType } from '../graph/ir';
 import { broadcastShapes, broadcastStrides, contiguousStrides, numel } from '../graph/shapes';
 import { forEachIndex, type Value } from './core';
 
-const BINARY: Record<Binary, (a: number, b: number) => number> = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-};
+const I32_MAX = 2147483647;
+const I32_MIN = -2147483648;
 
-export const UNARY: Record<Unary, (x: number) => number> = {
-  relu: (x) => Math.max(x, 0), // NaN stays NaN, as torch.relu
-  tanh: Math.tanh,
-  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-};
-
-export function binary(op: Binary, a: Value, b: Value): Value {
-  const shape = broadcastShapes(op, a.shape, b.shape);
-  const sa = broadcastStrides(a.shape, contiguousStrides(a.shape), shape);
-  const sb = broadcastStrides(b.shape, contiguousStrides(b.shape), shape);
-  const out = new Float64Array(numel(shape));
-  const f = BINARY[op];
-  forEachIndex(shape, [sa, sb], (i, [oa, ob]) => {
-    out[i] = f(a.data[oa], b.data[ob]);
-  });
-  return { data: out, shape };
+/**
+ * f32 -> i32 as the kernels do it: toward zero; NaN gives 0 and values past i32's range saturate
+ * (torch leaves both undefined).
+ */
+export function f32ToI32(v: number): number {
+  const f = Math.fround(v);
+  if (Number.isNaN(f)) return 0;
+  if (f >= 2 ** 31) return I32_MAX;
+  if (f < -(2 ** 31)) return I32_MIN;
+  return Math.trunc(f) | 0;
 }
 
-export function unary(op: Unary, x: Value): Value {
-  return { data: x.data.map(UNARY[op]), shape: x.shape };
+/**
+ * A value of dtype `from` as dtype `to`: to bool is `!= 0` (NaN is true), from bool is 0 or 1, i32
+ * to f32 rounds to the nearest f32. An f32 value is rounded to f32 first when it is compared or
+ * converted, so a float64 reference sees what the kernel sees.
+ */
+export function convert(v: number, from: DType, to: DType): number {
+  if (to === 'bool') return v !== 0 ? 1 : 0;
+  if (from === 'bool') return v !== 0 ? 1 : 0;
+  if (to === 'i32') return from === 'f32' ? f32ToI32(v) : v;
+  return from === 'i32' ? Math.fround(v) : v;
+}
+
+/** Wraps an integer result to i32, as WGSL's i32 arithmetic does. */
+export const wrapI32 = (v: number): number => Number(BigInt.asIntN(32, BigInt(v)));
+
+/**
+ * out[i] = f(operands at i), broadcast torch's way over up to three operands. `f` gets each operand's
+ * value at the index; the result has the broadcast shape.
+ */
+export function mapBroadcast(args: Value[], f: (v: number[]) => number): Value {
+  const shape = args.map((a) => a.shape).reduce((s, t) => broadcastShapes('elementwise', s, t));
+  const strides = args.map((a) => broadcastStrides(a.shape, contiguousStrides(a.shape), shape));
+  const out = new Float64Array(numel(shape));
+  const v = new Array<number>(args.length);
+  forEachIndex(shape, strides, (i, offs) => {
+    for (let k = 0; k < args.length; k++) v[k] = args[k].data[offs[k]];
+    out[i] = f(v);
+  });
+  return { data: out, shape };
 }
 
 /** erf to about 1e-13: the Maclaurin series below 3, a continued fraction for erfc above. */
@@ -51,9 +69,26 @@ export function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
-export function gelu(x: Value, approximate: 'none' | 'tanh'): Value {
-  const f = approximate === 'tanh'
+/** The activations a matmul epilogue applies (torch.relu keeps NaN). */
+export const ACTIVATION_REF = {
+  relu: (x: number) => (x < 0 ? 0 : x),
+  tanh: Math.tanh,
+  sigmoid: (x: number) => 1 / (1 + Math.exp(-x)),
+};
+
+export const geluOf = (approximate: 'none' | 'tanh') =>
+  approximate === 'tanh'
     ? (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)))
     : (v: number) => 0.5 * v * (1 + erf(v / Math.SQRT2));
-  return { data: x.data.map(f), shape: x.shape };
+
+/** i32 x ** y by squaring, wrapping; a negative exponent gives 0 except for bases 1 and -1 (as torch). */
+export function powI32(x: number, y: number): number {
+  if (y < 0) return x === 1 ? 1 : x === -1 ? (y % 2 ? -1 : 1) : 0;
+  let r = 1, b = x, e = y;
+  while (e > 0) {
+    if (e & 1) r = Math.imul(r, b);
+    b = Math.imul(b, b);
+    e >>>= 1;
+  }
+  return r;
 }

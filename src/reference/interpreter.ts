@@ -73,7 +73,7 @@ export class CpuExecutable implements Executable {
     checkFedIndices(this.graph, feeds, needed);
     feeds = snapshotFeeds(this.graph, feeds);
     const values: Value[] = [];
-    const env: RefEnv = { feeds, states: this.states, tuples: new Map() };
+    const env: RefEnv = { graph: this.graph, feeds, states: this.states, tuples: new Map() };
     // As on the GPU, an index computed in the graph and out of range reads zeros, the run goes on
     // (state writes included), and the run then rejects naming the first such op.
     let flagged: InputError | undefined;
