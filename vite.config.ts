@@ -1,3 +1,4 @@
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // wgsl_reflect's package "main" is CommonJS under "type": "module"; its ES build is the one to load.
@@ -6,13 +7,26 @@ const alias = { wgsl_reflect: 'wgsl_reflect/wgsl_reflect.module.js' };
 // `vite build` writes dist/seqgpu.js, one self-contained ES module (shaders and wgsl_reflect inlined)
 // that a page imports as it is; `vite build --mode node` adds dist/node.js, the same engine with
 // Dawn's 'webgpu' package (left external) as the default GPU; `vite build --mode testing` adds
-// dist/testing.js (seqgpu/testing), which holds no engine code of its own.
+// dist/testing.js (seqgpu/testing), which holds no engine code of its own (it imports 'seqgpu').
 const ENTRIES: Record<string, [string, string]> = {
   node: ['src/node.ts', 'node.js'],
   testing: ['src/testing.ts', 'testing.js'],
 };
 
+// seqgpu/testing's case lists build graphs with the engine: in dist/testing.js that engine is the
+// package's own entry ('seqgpu'), the copy the user's page or script holds, not a second one.
+const engineAsPackage: Plugin = {
+  name: 'seqgpu-testing-engine-external',
+  enforce: 'pre',
+  async resolveId(source, importer) {
+    if (!importer) return null;
+    const r = await this.resolve(source, importer, { skipSelf: true });
+    return r && r.id.endsWith('/src/index.ts') ? { id: 'seqgpu', external: true } : null;
+  },
+};
+
 export default defineConfig(({ mode }) => ({
+  plugins: mode === 'testing' ? [engineAsPackage] : [],
   resolve: { alias },
   server: { host: '127.0.0.1' },
   build: {
@@ -20,7 +34,7 @@ export default defineConfig(({ mode }) => ({
     emptyOutDir: !(mode in ENTRIES),
     target: 'es2022',
     minify: false,
-    sourcemap: true,
+    sourcemap: false,
     lib: {
       entry: ENTRIES[mode]?.[0] ?? 'src/index.ts',
       formats: ['es'],

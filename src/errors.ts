@@ -1,10 +1,11 @@
 // The engine's error classes. Every error seqgpu throws is a SeqgpuError subclass, so callers can
 // tell engine faults from their own bugs with one instanceof.
 
+/** The base class of every error the engine throws; `name` is the concrete class's name. */
 export class SeqgpuError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = new.target.name;
+    this.name = NAMES.get(new.target) ?? new.target.name;
   }
 }
 
@@ -28,6 +29,31 @@ export class DeviceLostError extends SeqgpuError {}
  * runtime after rt.destroy(). The same class on the GPU runtime and on the CPU reference.
  */
 export class DestroyedError extends SeqgpuError {}
+
+/**
+ * A user kernel (rt.kernels.register) that cannot be registered or used: a malformed definition,
+ * bindings that are not the op's operands, a plan function that fails or returns no grid.
+ */
+export class KernelError extends SeqgpuError {}
+
+// A consumer's minifier renames classes (the page then shows `O: matmul: ...`), so each class's
+// name is also kept as a string. An error class declared elsewhere registers its own with
+// errorName(); one that does not keeps its (possibly minified) class name.
+const NAMES = new Map<abstract new (...args: never[]) => SeqgpuError, string>();
+
+/** Gives instances of `cls` the name `name`, whatever a minifier calls the class. */
+export function errorName(cls: abstract new (...args: never[]) => SeqgpuError, name: string): void {
+  NAMES.set(cls, name);
+}
+
+errorName(SeqgpuError, 'SeqgpuError');
+errorName(ShapeError, 'ShapeError');
+errorName(InputError, 'InputError');
+errorName(LimitError, 'LimitError');
+errorName(GpuError, 'GpuError');
+errorName(DeviceLostError, 'DeviceLostError');
+errorName(DestroyedError, 'DestroyedError');
+errorName(KernelError, 'KernelError');
 
 export const runtimeDestroyed = (what: string): DestroyedError =>
   new DestroyedError(`${what}: the runtime was destroyed (rt.destroy())`);

@@ -3,7 +3,9 @@ export { Runtime, type RuntimeOptions, type RuntimeInfo } from './runtime/runtim
 export { Graph, Tensor, type DType } from './graph/graph';
 export type { Executable, ExecStats, Feeds, Feed } from './graph/executable';
 export type { CompileOptions } from './graph/executor';
-export { SeqgpuError, ShapeError, InputError, LimitError, GpuError, DeviceLostError, DestroyedError } from './errors';
+export type { KernelDefinition, PlanArgs, TensorInfo, UserDispatch } from './kernels/user';
+export type { KernelRegistry } from './runtime/kernels';
+export { SeqgpuError, ShapeError, InputError, LimitError, GpuError, DeviceLostError, DestroyedError, KernelError } from './errors';
 export { MATMUL_VARIANTS } from './kernels/matmul';
 export * from './nn/safetensors';
 export {

@@ -10,12 +10,12 @@ export interface RuntimeKit {
   fresh: () => Promise<Runtime>;
 }
 
-function eq(got: ArrayLike<number> | number[][], want: ArrayLike<number> | number[][], what: string): void {
+export function eq(got: ArrayLike<number> | number[][], want: ArrayLike<number> | number[][], what: string): void {
   const g = JSON.stringify(Array.from(got as ArrayLike<unknown>)), w = JSON.stringify(Array.from(want as ArrayLike<unknown>));
   if (g !== w) throw new Error(`${what}: got ${g}, want ${w}`);
 }
 
-async function rejects(p: () => unknown, cls: new (...a: never[]) => Error, message: RegExp, what: string): Promise<void> {
+export async function rejects(p: () => unknown, cls: new (...a: never[]) => Error, message: RegExp, what: string): Promise<void> {
   let err: unknown;
   try {
     await p();

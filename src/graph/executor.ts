@@ -10,6 +10,7 @@ import {
 } from './executable';
 import type { Graph } from './graph';
 import { planGraph, type Plan } from './planner';
+import type { UserKernels } from './lower-ctx';
 import { Serial } from './serial';
 import { checkRange } from './executable';
 
@@ -61,9 +62,9 @@ export class GpuExecutable implements Executable {
     };
   }
 
-  static async compile(ctx: GpuContext, graph: Graph, opts: CompileOptions = {}): Promise<GpuExecutable> {
+  static async compile(ctx: GpuContext, graph: Graph, opts: CompileOptions = {}, user?: UserKernels): Promise<GpuExecutable> {
     ctx.check('compile');
-    const plan = planGraph(graph, ctx.limits, opts); // shape and limit errors: nothing built yet
+    const plan = planGraph(graph, ctx.limits, opts, user); // shape and limit errors: nothing built yet
     const exe = new GpuExecutable(ctx, graph, plan);
     try {
       await exe.build_(opts);

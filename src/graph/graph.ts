@@ -7,6 +7,7 @@ import { buildAttention, type AttentionOptions } from '../ops/attention';
 import { buildAssign, buildConcat, buildGather, buildSlice, buildState } from '../ops/copy';
 import { buildReshape, buildTranspose } from '../ops/core';
 import { buildCast } from '../ops/cast';
+import { buildCustom } from '../ops/custom';
 import { COMPARE } from '../ops/compare';
 import { ELEMENTWISE, buildElementwise, buildGelu, type ElementwiseDef } from '../ops/elementwise';
 import { MATH } from '../ops/math';
@@ -247,6 +248,14 @@ export class Graph implements GraphLike {
    */
   scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
     return buildAttention(this, q, k, v, opts);
+  }
+
+  /**
+   * An op registered with rt.kernels.register({ op: name, operands, shape, reference, ... }): its
+   * shape rule gives the result's shape and dtype now; a runtime with a kernel for it runs it.
+   */
+  custom(name: string, inputs: Tensor[], attrs: Record<string, unknown> = {}): Tensor {
+    return buildCustom(this, name, inputs, attrs);
   }
 
   /** torch.nn.LSTM (gates i, f, g, o); params under torch names. */

@@ -48,6 +48,8 @@ export type Node =
   | { op: Unary }
   | { op: 'where' }
   | { op: 'maskedFill'; value: number }
+  /** A user-defined op (g.custom), its shape rule and reference registered by name. */
+  | { op: 'custom'; name: string; attrs: Record<string, unknown> }
   | { op: 'softmax'; dim: number }
   | { op: 'reshape' }
   | { op: 'transpose'; dim0: number; dim1: number }

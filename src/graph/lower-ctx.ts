@@ -7,8 +7,15 @@ import { COPY, planElementwise } from '../kernels/elementwise';
 import { isContiguous, type DeviceLimits, type KernelOverrides, type KernelPlan, type View } from '../kernels/kernel';
 import { DTYPE_BYTES, type DType, type GraphIR, type GraphNode } from './ir';
 import { contiguousStrides, numel } from './shapes';
+import type { UserKernel } from '../kernels/user';
 
 export type SlotKind = 'input' | 'constant' | 'temp' | 'state' | 'flags';
+
+/** What lowering needs of rt.kernels: the user kernels registered for an op. */
+export interface UserKernels {
+  of(op: string): readonly UserKernel[];
+}
+const NO_USER_KERNELS: UserKernels = { of: () => [] };
 
 export interface Slot {
   id: number;
@@ -100,7 +107,27 @@ export class LowerCtx {
     readonly graph: GraphIR,
     readonly limits: PlanLimits,
     readonly overrides: KernelOverrides | undefined,
+    /** The runtime's user kernels by op (rt.kernels). */
+    readonly user: UserKernels = NO_USER_KERNELS,
   ) {}
+
+  /**
+   * The user kernel node kind (or custom op) `op` runs with: the variant compile forced
+   * (`variants: { [op]: 'user:...' }`), else for a custom op its first registered kernel.
+   */
+  userKernel(op: string, forced = this.userVariant(op)): UserKernel | undefined {
+    const list = this.user.of(op);
+    return forced === undefined ? list[0] : list.find((k) => k.def.name === forced);
+  }
+
+  /** The user variant forced for `op` by compile's options, if any. */
+  userVariant(op: string): string | undefined {
+    const v = this.userVariants?.[op];
+    return v?.startsWith('user:') ? v : undefined;
+  }
+
+  /** compile's `variants` as given (the kernels see them without the user ones). */
+  userVariants?: Record<string, string>;
 
   arg(n: GraphNode, i: number): Val {
     return this.vals[n.inputs[i]];

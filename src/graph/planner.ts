@@ -2,26 +2,32 @@
 // IR, then every live node is lowered by its op module (src/ops, through the OPS table), index
 // operands are range-checked or given a kernel flag, and intermediates share buffers by liveness.
 // Everything here is checked before any GPU object exists.
-import { ShapeError } from '../errors';
+import { KernelError, ShapeError } from '../errors';
+import { lowerUser } from '../ops/custom';
 import type { KernelOverrides } from '../kernels/kernel';
 import { OPS } from '../ops/registry';
 import type { OpDef } from '../ops/op';
 import { checkRange } from './executable';
 import { fuse } from './fuse';
 import { liveNodes, viewRoot, type DType, type GraphIR, type GraphNode, type NodeKind } from './ir';
-import { LowerCtx, resolveBindings, type Plan, type PlanLimits, type Slot, type Step, type Val } from './lower-ctx';
+import { LowerCtx, resolveBindings, type Plan, type PlanLimits, type Slot, type Step, type UserKernels, type Val } from './lower-ctx';
 
 export type { Plan, PlanLimits } from './lower-ctx';
 
-export function planGraph(source: GraphIR, limits: PlanLimits, overrides?: KernelOverrides): Plan {
-  const graph = fuse(source);
-  const ctx = new LowerCtx(graph, limits, overrides);
+export function planGraph(source: GraphIR, limits: PlanLimits, overrides?: KernelOverrides, user?: UserKernels): Plan {
+  // The engine's kernels see compile's variants without the user ones (linear's matmul kernel must
+  // not meet `variants.matmul = 'user:...'`); user variants are taken here, node by node.
+  const variants = overrides?.variants ?? {};
+  const builtin = Object.fromEntries(Object.entries(variants).filter(([, v]) => !String(v).startsWith('user:')));
+  const graph = fuse(source, (kind) => String(variants[kind] ?? '').startsWith('user:'));
+  const ctx = new LowerCtx(graph, limits, overrides && { ...overrides, variants: builtin }, user);
+  ctx.userVariants = variants;
   const needed = liveNodes(graph);
   for (const n of graph.nodes) {
     if (!needed[n.id]) continue;
     const op = OPS[n.node.op] as OpDef<NodeKind>;
     for (const c of op.indices?.(n, graph) ?? []) checkIndex(ctx, n, c);
-    const val = op.lower(ctx, n);
+    const val = lowerNode(ctx, n, op);
     if (Array.isArray(val)) ctx.tuples.set(n.id, val);
     ctx.vals[n.id] = Array.isArray(val) ? val[0] : val;
   }
@@ -35,6 +41,19 @@ export function planGraph(source: GraphIR, limits: PlanLimits, overrides?: Kerne
   for (const s of ctx.steps) if (s.numel > 0) resolveBindings(s);
   const { pool, naiveBytes } = assignPool(ctx.slots, ctx.steps, new Set([...outputs.values()].map((o) => o.slot)));
   return { slots: ctx.slots, flags: ctx.flags, steps: ctx.steps, outputs, pool, naiveBytes, rangeChecks: ctx.rangeChecks };
+}
+
+/** Node n through its op module, or through the user variant compile forced for its op. */
+function lowerNode(ctx: LowerCtx, n: GraphNode, op: OpDef<NodeKind>): Val | Val[] {
+  const kind = n.node.op;
+  const forced = kind === 'custom' ? undefined : ctx.userVariant(kind);
+  if (forced === undefined) return op.lower(ctx, n);
+  const k = ctx.userKernel(kind, forced);
+  if (!k) {
+    const known = ctx.user.of(kind).map((u) => u.def.name);
+    throw new KernelError(`${kind}: no user variant '${forced}' is registered on this runtime${known.length ? `; ${kind} has ${known.join(', ')}` : ''}`);
+  }
+  return lowerUser(ctx, n, k, op.operands!(n));
 }
 
 /**

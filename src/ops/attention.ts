@@ -59,5 +59,6 @@ export const attentionOps: OpTable<'attention'> = {
       return ctx.emit(n, plan, { q: q.slot, k: k.slot, v: v.slot, mask: mask ? mask.slot : 'dummy' });
     },
     reference: (n, [q, k, v, mask]) => attention(n.node, q, k, v, mask),
+    operands: (n) => ['q', 'k', 'v', ...(n.node.mask !== 'none' ? ['mask'] : [])],
   },
 };

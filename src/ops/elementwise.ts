@@ -125,10 +125,21 @@ export function referenceElementwise(n: GraphNode, def: ElementwiseDef, args: Va
   return mapBroadcast(args, (v) => def.ref(v.map((x, k) => round(convert(x, dtypes[k], op.loads[k]), k)), T, scalar));
 }
 
+/**
+ * A user kernel's names for the operands: x for one; a, b for two; condition, a, b for where; x,
+ * mask for maskedFill.
+ */
+export function userOperands(def: ElementwiseDef): string[] {
+  if (def.operands[0] === 'condition') return ['condition', 'a', 'b'];
+  if (def.operands[1] === 'mask') return ['x', 'mask'];
+  return def.operands.length === 1 ? ['x'] : ['a', 'b'];
+}
+
 /** The op-table entry of an elementwise op defined by `def`. */
 export const elementwiseOp = <K extends NodeKind>(def: ElementwiseDef): OpDef<K> => ({
   lower: (ctx, n) => lowerElementwise(ctx, n, def),
   reference: (n, args, env) => referenceElementwise(n, def, args, env),
+  operands: () => userOperands(def),
 });
 
 const SOURCE = 'src/ops/elementwise.ts';
@@ -202,6 +213,7 @@ export const elementwiseOps: OpTable<keyof typeof ELEMENTWISE | 'gelu'> = {
   gelu: {
     lower: (ctx, n) => lowerElementwise(ctx, n, GELU[n.node.approximate]),
     reference: (n, args, env) => referenceElementwise(n, GELU[n.node.approximate], args, env),
+    operands: () => ['x'],
   },
 };
 

@@ -24,6 +24,7 @@ export function buildLayerNorm(g: GraphLike, x: Tensor, normalizedShape: number[
 
 export const layernormOps: OpTable<'layerNorm'> = {
   layerNorm: {
+    operands: (n) => ['x', ...(n.node.hasWeight ? ['weight'] : []), ...(n.node.hasBias ? ['bias'] : [])],
     lower(ctx, n) {
       const { normalized, eps, hasWeight, hasBias } = n.node;
       const x = ctx.dense(n, ctx.arg(n, 0));

@@ -65,6 +65,7 @@ export const matmulOps: OpTable<'matmul' | 'linear'> = {
   matmul: {
     lower: (ctx, n) => lowerMatmul(ctx, n, { ...ctx.arg(n, 0) }, { ...ctx.arg(n, 1) }),
     reference: (n, args) => epilogue(n, matmul(args[0], args[1]), args),
+    operands: () => ['a', 'b'],
   },
   linear: {
     lower(ctx, n) {
@@ -76,5 +77,6 @@ export const matmulOps: OpTable<'matmul' | 'linear'> = {
       return lowerMatmul(ctx, n, a, b, n.node.hasBias ? ctx.arg(n, 2) : undefined);
     },
     reference: (n, args) => epilogue(n, linear(args[0], args[1], n.node.hasBias ? args[2] : undefined), args),
+    operands: (n) => ['x', 'weight', ...(n.node.hasBias ? ['bias'] : [])],
   },
 };

@@ -39,6 +39,11 @@ export interface OpDef<K extends NodeKind> {
   reference(n: GraphNode<NodeOf<K>>, args: Value[], env: RefEnv): Value | Value[];
   /** Index operands of node n, if it has any. */
   indices?(n: GraphNode<NodeOf<K>>, graph: GraphIR): IndexOperand[];
+  /**
+   * The binding name of each of node n's inputs in a user kernel (rt.kernels.register); an op
+   * without it takes no user variants.
+   */
+  operands?(n: GraphNode<NodeOf<K>>): string[];
 }
 
 export type OpTable<K extends NodeKind> = { [P in K]: OpDef<P> };

@@ -5,6 +5,7 @@ import { attentionOps } from './attention';
 import { castOps } from './cast';
 import { compareOps } from './compare';
 import { copyOps } from './copy';
+import { customOpTable } from './custom';
 import { coreOps } from './core';
 import { elementwiseOps } from './elementwise';
 import { embeddingOps } from './embedding';
@@ -30,4 +31,5 @@ export const OPS: OpTable<NodeKind> = {
   ...attentionOps,
   ...rnnOps,
   ...copyOps,
+  ...customOpTable,
 };

@@ -21,5 +21,6 @@ export const softmaxOps: OpTable<'softmax'> = {
       return ctx.emit(n, planSoftmax(n.shape, n.node.dim, ctx.overrides, ctx.limits), { x: x.slot }, 'y');
     },
     reference: (n, [x]) => softmax(x, n.node.dim),
+    operands: () => ['x'],
   },
 };

@@ -40,5 +40,6 @@ export const whereOps: OpTable<'where' | 'maskedFill'> = {
   maskedFill: {
     lower: (ctx, n) => lowerElementwise(ctx, n, MASKED_FILL, fillValue(n.node.value, n.dtype)),
     reference: (n, args, env) => referenceElementwise(n, MASKED_FILL, args, env, fillValue(n.node.value, n.dtype)),
+    operands: () => ['x', 'mask'],
   },
 };

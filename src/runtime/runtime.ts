@@ -6,6 +6,7 @@ import { GpuExecutable, type CompileOptions } from '../graph/executor';
 import type { Graph } from '../graph/graph';
 import { CpuExecutable } from '../reference/interpreter';
 import { GpuContext, plainLimits } from './gpu';
+import { KernelRegistry } from './kernels';
 
 export interface RuntimeOptions {
   /** A GPU object (navigator.gpu, or Dawn's create()) to take the adapter from. */
@@ -28,6 +29,12 @@ const WANTED_FEATURES = ['subgroups', 'timestamp-query', 'shader-f16'] as const;
 export class Runtime {
   /** The CPU reference's own lifetime (a GPU runtime's is its context's). */
   private readonly host = new HostLife();
+  /**
+   * User kernels: `rt.kernels.register({ op, name: 'user:...', wgsl, plan })` adds a variant of an
+   * engine op (forced with compile's `variants`) or, with operands, shape and reference, a new op
+   * for g.custom. On Runtime.cpu() it defines new ops (their references); kernels are not run there.
+   */
+  readonly kernels = new KernelRegistry();
 
   protected constructor(
     readonly info: RuntimeInfo,
@@ -78,7 +85,7 @@ export class Runtime {
       this.host.check('compile');
       return new CpuExecutable(graph, this.host, opts.shareStateWith);
     }
-    return GpuExecutable.compile(this.ctx, graph, opts);
+    return GpuExecutable.compile(this.ctx, graph, opts, this.kernels);
   }
 
   /** Releases the device; every later call on this runtime or its executables throws DestroyedError. */
