@@ -19,10 +19,12 @@ export interface PlanArgs {
   limits: DeviceLimits;
 }
 
-/** One dispatch: the grid in workgroups, and the uniforms by WGSL member name. */
+/** One dispatch: the grid in workgroups, the uniforms by WGSL member name, and the entry point. */
 export interface UserDispatch {
   grid: number | [number, number?, number?];
   uniforms?: Uniforms;
+  /** The entry point for this node (default the definition's `entry`): e.g. one with a bias binding, one without. */
+  entry?: string;
 }
 
 /** What rt.kernels.register takes. */

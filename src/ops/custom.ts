@@ -65,19 +65,7 @@ const attrsOf = (n: GraphNode): Record<string, unknown> => {
  */
 export function lowerUser(ctx: LowerCtx, n: GraphNode, k: UserKernel, names: string[]): Val {
   const { def, shader } = k;
-  const entry = def.entry ?? 'main';
   const opName = n.node.op === 'custom' ? n.node.name : n.node.op;
-  const layout = entryLayout(shader, entry); // a WGSL syntax error: GpuError at name:line
-  const wanted = new Set([...names, 'out']);
-  for (const b of layout.bindings) {
-    if (b.type === 'uniform') continue;
-    if (!wanted.has(b.name.split('_')[0])) {
-      throw new KernelError(`${def.name}: binding '${b.name}' is not an operand of ${opName} (operands: ${names.join(', ') || 'none'}; result: out)`);
-    }
-  }
-  const bound = new Set(layout.bindings.map((b) => b.name.split('_')[0]));
-  if (!bound.has('out')) throw new KernelError(`${def.name}: entry '${entry}' does not write its result: it has no binding 'out'`);
-  const args = n.inputs.map((_, i) => ctx.dense(n, ctx.arg(n, i)));
   const inputs = n.inputs.map((id) => ({ shape: ctx.graph.nodes[id].shape.slice(), dtype: ctx.graph.nodes[id].dtype }));
   let d: UserDispatch;
   try {
@@ -94,6 +82,18 @@ export function lowerUser(ctx: LowerCtx, n: GraphNode, k: UserKernel, names: str
   if (g3.some((x) => x > max)) {
     throw new LimitError(`${def.name}: grid [${g3.join(', ')}] for ${opName} ${fmtShape(n.shape)} passes the device's ${max} workgroups per dimension`);
   }
+  const entry = d.entry ?? def.entry ?? 'main';
+  const layout = entryLayout(shader, entry); // a WGSL syntax error: GpuError at name:line
+  const wanted = new Set([...names, 'out']);
+  for (const b of layout.bindings) {
+    if (b.type === 'uniform') continue;
+    if (!wanted.has(b.name.split('_')[0])) {
+      throw new KernelError(`${def.name}: binding '${b.name}' is not an operand of ${opName} (operands: ${names.join(', ') || 'none'}; result: out)`);
+    }
+  }
+  const bound = new Set(layout.bindings.map((b) => b.name.split('_')[0]));
+  if (!bound.has('out')) throw new KernelError(`${def.name}: entry '${entry}' does not write its result: it has no binding 'out'`);
+  const args = n.inputs.map((_, i) => ctx.dense(n, ctx.arg(n, i)));
   const plan: KernelPlan = { shader, entry, constants: { ...(def.constants ?? {}) }, uniforms: d.uniforms ?? {}, grid: g3, variant: def.name };
   const bind: Bind = Object.fromEntries(args.map((v, i) => [names[i], bound.has(names[i]) ? v.slot : ('dummy' as const)]));
   return ctx.emit(n, plan, bind);
