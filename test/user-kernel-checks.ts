@@ -4,6 +4,8 @@
 // kernel's typed error. Plain asserts, so the page runs them as they are.
 import { GpuError, Graph, KernelError, LimitError, Runtime, ShapeError, type KernelDefinition } from '../src/index';
 import { checkParity, liveBuffers, opCases } from '../src/testing';
+import registerLinear from '../bench/kernels/linear-naive.js';
+import registerRelu from '../bench/kernels/relu-plain.js';
 import registerThreePass from '../bench/kernels/softmax-three-pass.js';
 import { eq, rejects } from './defect-checks';
 import { randn } from './parity';
@@ -90,6 +92,21 @@ export const USER_KERNEL_CHECKS: Record<string, UserKernelCheck> = {
       const r = await checkParity(rt, c, { variants: { softmax: 'user:three-pass' } });
       assert(r.ok, r.report);
       assert(r.steps.every((s) => !s.startsWith('softmax') || s.endsWith('(user:three-pass)')), `${c.id}: steps ${r.steps.join('; ')}`);
+    }
+  },
+
+  async 'the playground templates (linear, relu) pass every parity case that uses their op'(fresh) {
+    const rt = await fresh();
+    registerLinear(rt.kernels);
+    registerRelu(rt.kernels);
+    for (const [op, name] of [['linear', 'user:naive-linear'], ['relu', 'user:relu']]) {
+      const cases = Object.values(opCases()).flat().filter((c) => c.build().graph.nodes.some((n) => n.node.op === op));
+      assert(cases.length >= 3, `${op}: ${cases.length} cases`);
+      for (const c of cases) {
+        const r = await checkParity(rt, c, { variants: { [op]: name } });
+        assert(r.ok, r.report);
+        assert(r.steps.some((s) => s.endsWith(`(${name})`)), `${c.id}: ${name} not run: ${r.steps.join('; ')}`);
+      }
     }
   },
 
