@@ -13,6 +13,24 @@ import { randn } from './parity';
 /** A GPU runtime to register on (fresh per check, so names do not collide). */
 export type UserKernelCheck = (fresh: () => Promise<Runtime>) => Promise<void>;
 
+/** Runs check `name` with fresh runtimes from `create`, destroying each after; returns the adapter. */
+export async function runUserKernelCheck(name: string, create: () => Promise<Runtime>): Promise<string> {
+  const check = USER_KERNEL_CHECKS[name];
+  if (!check) throw new Error(`no user kernel check '${name}'`);
+  const made: Runtime[] = [];
+  try {
+    await check(async () => {
+      const rt = await create();
+      made.push(rt);
+      return rt;
+    });
+    if (!made.length) throw new Error(`${name}: the check made no runtime`);
+    return made[0].info.adapter.description;
+  } finally {
+    made.forEach((rt) => rt.destroy());
+  }
+}
+
 function assert(ok: boolean, what: string): void {
   if (!ok) throw new Error(what);
 }
@@ -40,32 +58,6 @@ export const SCALED_ADD: KernelDefinition = {
   plan: ({ out, attrs }) => {
     const n = out.shape.reduce((x, y) => x * y, 1);
     return { grid: [Math.ceil(n / 64)], uniforms: { n, alpha: attrs.alpha as number } };
-  },
-};
-
-/** y = x · weightᵀ + bias, one thread per output element: a (slow, plain) variant of linear. */
-const NAIVE_LINEAR: KernelDefinition = {
-  op: 'linear',
-  name: 'user:naive-linear',
-  wgsl: `
-    struct Params { rows: u32, inF: u32, outF: u32 }
-    @group(0) @binding(0) var<uniform> p: Params;
-    @group(0) @binding(1) var<storage, read> x: array<f32>;
-    @group(0) @binding(2) var<storage, read> weight: array<f32>;
-    @group(0) @binding(3) var<storage, read> bias: array<f32>;
-    @group(0) @binding(4) var<storage, read_write> out: array<f32>;
-    @compute @workgroup_size(64)
-    fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-      if (id.x >= p.rows * p.outF) { return; }
-      let r = id.x / p.outF;
-      let o = id.x % p.outF;
-      var s = bias[o];
-      for (var k = 0u; k < p.inF; k++) { s += x[r * p.inF + k] * weight[o * p.inF + k]; }
-      out[id.x] = s;
-    }`,
-  plan: ({ inputs: [x, w] }) => {
-    const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1), [outF, inF] = w.shape;
-    return { grid: [Math.ceil((rows * outF) / 64)], uniforms: { rows, inF, outF } };
   },
 };
 
@@ -133,7 +125,7 @@ export const USER_KERNEL_CHECKS: Record<string, UserKernelCheck> = {
 
   async 'a variant of linear is used where forced; fusion leaves its node alone'(fresh) {
     const rt = await fresh();
-    rt.kernels.register(NAIVE_LINEAR);
+    registerLinear(rt.kernels);
     const g = new Graph();
     const x = g.input('x', [2, 3, 17]);
     g.output('y', g.relu(g.linear(x, g.input('w', [13, 17]), g.input('b', [13]))));

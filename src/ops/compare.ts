@@ -2,8 +2,7 @@
 // results, torch's semantics (elementwise.ts's framework). A comparison is made in the promoted
 // dtype of its operands (an i32 against an f32 compares as f32, as torch); NaN compares unequal to
 // everything, itself included. Logical ops take any dtype, non-zero (and NaN) being true.
-import { elementwiseOp, logical, predicate, type ElementwiseDef } from './elementwise';
-import type { OpTable } from './op';
+import { elementwiseTable, logical, predicate, type ElementwiseDef } from './elementwise';
 
 const SOURCE = 'src/ops/compare.ts';
 
@@ -36,14 +35,4 @@ export const COMPARE = {
   },
 } satisfies Record<string, ElementwiseDef>;
 
-export const compareOps: OpTable<keyof typeof COMPARE> = {
-  eq: elementwiseOp(COMPARE.eq),
-  ne: elementwiseOp(COMPARE.ne),
-  lt: elementwiseOp(COMPARE.lt),
-  le: elementwiseOp(COMPARE.le),
-  gt: elementwiseOp(COMPARE.gt),
-  ge: elementwiseOp(COMPARE.ge),
-  logicalAnd: elementwiseOp(COMPARE.logicalAnd),
-  logicalOr: elementwiseOp(COMPARE.logicalOr),
-  logicalNot: elementwiseOp(COMPARE.logicalNot),
-};
+export const compareOps = elementwiseTable(COMPARE);

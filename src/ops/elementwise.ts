@@ -142,6 +142,11 @@ export const elementwiseOp = <K extends NodeKind>(def: ElementwiseDef): OpDef<K>
   operands: () => userOperands(def),
 });
 
+/** The op-table entries of a family's definitions, one per key. */
+export function elementwiseTable<K extends NodeKind>(defs: Record<K, ElementwiseDef>): OpTable<K> {
+  return Object.fromEntries(Object.entries<ElementwiseDef>(defs).map(([k, d]) => [k, elementwiseOp(d)])) as unknown as OpTable<K>;
+}
+
 const SOURCE = 'src/ops/elementwise.ts';
 const noBool = (what: string) => (dts: DType[]) => (dts.includes('bool') ? `${what} a bool tensor is not supported (as in torch)` : undefined);
 const i32 = (f: (x: number, y: number) => number) => (v: number[], T: DType) => (T === 'i32' ? wrapI32(f(v[0], v[1])) : f(v[0], v[1]));
@@ -203,13 +208,7 @@ export function buildGelu(g: GraphLike, x: Tensor, approximate: 'none' | 'tanh')
 }
 
 export const elementwiseOps: OpTable<keyof typeof ELEMENTWISE | 'gelu'> = {
-  add: elementwiseOp(ELEMENTWISE.add),
-  sub: elementwiseOp(ELEMENTWISE.sub),
-  mul: elementwiseOp(ELEMENTWISE.mul),
-  div: elementwiseOp(ELEMENTWISE.div),
-  relu: elementwiseOp(ELEMENTWISE.relu),
-  tanh: elementwiseOp(ELEMENTWISE.tanh),
-  sigmoid: elementwiseOp(ELEMENTWISE.sigmoid),
+  ...elementwiseTable(ELEMENTWISE),
   gelu: {
     lower: (ctx, n) => lowerElementwise(ctx, n, GELU[n.node.approximate]),
     reference: (n, args, env) => referenceElementwise(n, GELU[n.node.approximate], args, env),

@@ -8,8 +8,7 @@
 // NaN found by its bits (common.wgsl).
 import type { DType } from '../graph/ir';
 import { powI32, wrapI32 } from '../reference/elementwise';
-import { elementwiseOp, float, promoted, type ElementwiseDef } from './elementwise';
-import type { OpTable } from './op';
+import { elementwiseTable, float, promoted, type ElementwiseDef } from './elementwise';
 
 const SOURCE = 'src/ops/math.ts';
 
@@ -144,14 +143,4 @@ export const MATH = {
   }),
 } satisfies Record<string, ElementwiseDef>;
 
-export const mathOps: OpTable<keyof typeof MATH> = {
-  neg: elementwiseOp(MATH.neg),
-  abs: elementwiseOp(MATH.abs),
-  exp: elementwiseOp(MATH.exp),
-  log: elementwiseOp(MATH.log),
-  sqrt: elementwiseOp(MATH.sqrt),
-  rsqrt: elementwiseOp(MATH.rsqrt),
-  pow: elementwiseOp(MATH.pow),
-  maximum: elementwiseOp(MATH.maximum),
-  minimum: elementwiseOp(MATH.minimum),
-};
+export const mathOps = elementwiseTable(MATH);
