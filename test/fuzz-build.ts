@@ -129,6 +129,24 @@ function buildOp(c: OpCase): Built {
       g.output('y', g[c.op](a, b));
       return { graph: g, feeds, kernel: 'elementwise', tol: exactTol };
     }
+    case 'dtype': {
+      // Values from a small grid so comparisons tie; f32 operands also get NaN and +-inf.
+      const grid = [-2, -1, -0.5, 0, 0.5, 1, 2, NaN, Infinity, -Infinity];
+      const operand = (name: string, shape: number[], int: boolean, transposed: boolean): Tensor => {
+        const stored = transposed ? swapLast(shape) : shape;
+        const ids = d.ints(numel(stored), int ? 5 : grid.length);
+        feeds[name] = int ? ids.map((v) => v - 2) : Float32Array.from(ids, (i) => grid[i]);
+        const t = g.input(name, stored, int ? 'i32' : 'f32');
+        return transposed ? g.transpose(t, -1, -2) : t;
+      };
+      const a = operand('a', c.a, c.aInt, c.aT), b = operand('b', c.b, c.bInt, false);
+      const m = g[c.cmp](a, b);
+      g.output('mask', m);
+      g.output('where', g.where(m, a, b));
+      g.output('fill', g.maskedFill(b, g.logicalNot(m), c.bInt ? -7 : -Infinity));
+      g.output('logic', g.logicalOr(g.logicalAnd(m, g.cast(a, 'bool')), g.cast(g.cast(b, 'i32'), 'bool')));
+      return { graph: g, feeds, kernel: 'elementwise', tol: { ...copyTol, why: 'comparisons, selects and casts are exact' } };
+    }
     case 'relu': case 'tanh': case 'sigmoid': case 'gelu': case 'gelu-tanh': {
       const x = input(g, feeds, 'x', c.x, (s) => d.f32(s, 3), c.xT);
       g.output('y', c.op === 'gelu' || c.op === 'gelu-tanh' ? g.gelu(x, c.op === 'gelu' ? 'none' : 'tanh') : g[c.op](x));

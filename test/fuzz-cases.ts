@@ -32,7 +32,9 @@ export type OpCase =
   | { op: 'slice'; x: Shape; dim: number; start: number; end: number; xT: boolean; seed: number }
   | { op: 'concat'; parts: Shape[]; dim: number; firstT: boolean; seed: number }
   | { op: 'gather'; x: Shape; dim: number; index: Shape; seed: number }
-  | { op: 'assign'; state: Shape; value: Shape; dim: number; offset: number; fed: boolean; seed: number };
+  | { op: 'assign'; state: Shape; value: Shape; dim: number; offset: number; fed: boolean; seed: number }
+  /** cmp(a, b) -> where, maskedFill, cast and logic over a, b (f32 with ties, NaN, +-inf, or i32), broadcast. */
+  | { op: 'dtype'; a: Shape; b: Shape; aInt: boolean; bInt: boolean; cmp: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'; aT: boolean; seed: number };
 
 export type EwStep = { fn: 'add' | 'sub' | 'mul'; operand: Shape } | { fn: 'relu' | 'tanh' | 'sigmoid' | 'gelu' };
 
@@ -144,6 +146,13 @@ export function fuzzCase(fc: typeof FC, opts: FuzzOptions): FC.Arbitrary<FuzzCas
       const a = broadcastable(r.out, r.ao, Math.min(r.ad, r.out.length - 1));
       return { op: r.op, a, b: broadcastable(r.out, r.bo, Math.min(r.bd, r.out.length - 1)), aT: r.aT && a.length >= 2, seed: r.seed };
     });
+  const dtype = fc.record({
+    out: shape([1, 2, 3, 5, 7, 13], 1, 3), ao: fc.nat(7), bo: fc.nat(7), bd: fc.nat(2), aInt: bool, bInt: bool,
+    cmp: fc.constantFrom('eq', 'ne', 'lt', 'le', 'gt', 'ge'), aT: bool, seed,
+  }).map((r): FuzzCase => {
+    const a = broadcastable(r.out, r.ao, 0);
+    return { op: 'dtype', a, b: broadcastable(r.out, r.bo, Math.min(r.bd, r.out.length - 1)), aInt: r.aInt, bInt: r.bInt, cmp: r.cmp, aT: r.aT && a.length >= 2, seed: r.seed };
+  });
   const unary = fc.record({ op: fc.constantFrom('relu', 'tanh', 'sigmoid', 'gelu', 'gelu-tanh'), x: shape(DIMS, 1, 3), xT: bool, seed })
     .map((r): FuzzCase => ({ ...r, xT: r.xT && r.x.length >= 2 }));
   const softmax = fc.record({ lead: shape(SMALL, 0, 2), last: fc.constantFrom(...ROWS), dim: fc.integer({ min: -3, max: 2 }), xT: bool, variant: fc.constantFrom('auto', 'workgroup', 'row'), seed })
@@ -231,7 +240,7 @@ export function fuzzCase(fc: typeof FC, opts: FuzzOptions): FC.Arbitrary<FuzzCas
     { arbitrary: softmax, weight: 2 }, { arbitrary: layerNorm, weight: 2 }, { arbitrary: embedding, weight: 1 }, { arbitrary: attention, weight: 3 },
     { arbitrary: rnn, weight: 2 }, { arbitrary: slice, weight: 1 }, { arbitrary: concat, weight: 1 }, { arbitrary: gather, weight: 1 },
     { arbitrary: assign, weight: 1 }, { arbitrary: mlp, weight: 1 }, { arbitrary: block, weight: 1 }, { arbitrary: classifier, weight: 1 },
-    { arbitrary: ew, weight: 1 },
+    { arbitrary: ew, weight: 1 }, { arbitrary: dtype, weight: 1 },
   );
 }
 
