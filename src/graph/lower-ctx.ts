@@ -109,6 +109,8 @@ export class LowerCtx {
     readonly overrides: KernelOverrides | undefined,
     /** The runtime's user kernels by op (rt.kernels). */
     readonly user: UserKernels = NO_USER_KERNELS,
+    /** compile's `variants` as given (`overrides` holds them without the user ones, for the kernels). */
+    readonly userVariants: Record<string, string> = {},
   ) {}
 
   /**
@@ -122,12 +124,9 @@ export class LowerCtx {
 
   /** The user variant forced for `op` by compile's options, if any. */
   userVariant(op: string): string | undefined {
-    const v = this.userVariants?.[op];
+    const v = this.userVariants[op];
     return v?.startsWith('user:') ? v : undefined;
   }
-
-  /** compile's `variants` as given (the kernels see them without the user ones). */
-  userVariants?: Record<string, string>;
 
   arg(n: GraphNode, i: number): Val {
     return this.vals[n.inputs[i]];

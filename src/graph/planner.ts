@@ -20,8 +20,7 @@ export function planGraph(source: GraphIR, limits: PlanLimits, overrides?: Kerne
   const variants = overrides?.variants ?? {};
   const builtin = Object.fromEntries(Object.entries(variants).filter(([, v]) => !String(v).startsWith('user:')));
   const graph = fuse(source, (kind) => String(variants[kind] ?? '').startsWith('user:'));
-  const ctx = new LowerCtx(graph, limits, overrides && { ...overrides, variants: builtin }, user);
-  ctx.userVariants = variants;
+  const ctx = new LowerCtx(graph, limits, overrides && { ...overrides, variants: builtin }, user, variants);
   const needed = liveNodes(graph);
   for (const n of graph.nodes) {
     if (!needed[n.id]) continue;
