@@ -8,6 +8,8 @@ const alias = { wgsl_reflect: 'wgsl_reflect/wgsl_reflect.module.js' };
 // that a page imports as it is; `vite build --mode node` adds dist/node.js, the same engine with
 // Dawn's 'webgpu' package (left external) as the default GPU; `vite build --mode testing` adds
 // dist/testing.js (seqgpu/testing), which holds no engine code of its own (it imports 'seqgpu').
+// The bundles are not minified, so they ship without source maps. `npm run build` then bundles
+// the declarations, one .d.ts per entry (scripts/build-types.mjs).
 const ENTRIES: Record<string, [string, string]> = {
   node: ['src/node.ts', 'node.js'],
   testing: ['src/testing.ts', 'testing.js'],

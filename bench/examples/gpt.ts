@@ -39,16 +39,21 @@ export async function gptExample({ rt, weights, log }: ExampleContext): Promise<
     ms += median(times);
     if (n === lengths[lengths.length - 1]) {
       const f = exe.stats;
-      log(`full recompute at ${n} tokens: ${f.dispatches} dispatches per token; intermediates ${f.peakBytes} bytes planned against ${f.naiveBytes} naive (${(f.naiveBytes / f.peakBytes).toFixed(1)}x less)`);
+      log(`full recompute at ${n} tokens: ${f.dispatches} dispatches per token; ${memoryPlan(f)}`);
     }
     exe.destroy();
   }
   const fullRate = (lengths.length * 1000) / ms;
   log(`full recompute: ${fullRate.toFixed(1)} tokens/s over prefixes of ${lengths[0]}..${lengths[lengths.length - 1]} tokens (medians); ` +
     `the cache is ${(1000 / stepMs / fullRate).toFixed(2)}x faster`);
-  const s = dec.stepStats;
-  log(`step graph memory: ${s.peakBytes} bytes of intermediates planned against ${s.naiveBytes} naive (${(s.naiveBytes / Math.max(s.peakBytes, 1)).toFixed(1)}x less)`);
+  log(`step graph: ${memoryPlan(dec.stepStats)}`);
   dec.destroy();
+}
+
+/** The planner's saving on intermediates; the CPU reference plans no GPU buffers, so it has none. */
+function memoryPlan(s: { peakBytes: number; naiveBytes: number }): string {
+  if (s.peakBytes === 0) return 'no GPU buffers planned (the CPU reference)';
+  return `intermediates ${s.peakBytes} bytes planned against ${s.naiveBytes} naive (${(s.naiveBytes / s.peakBytes).toFixed(1)}x less)`;
 }
 
 function median(xs: number[]): number {

@@ -2,7 +2,7 @@
 // constants (uploaded once at compile) when a module builds its part of a graph; loadStateDict,
 // which checks a whole state dict before it assigns anything; and the seeded initialisation that
 // lets examples run without weights.
-import { ShapeError, fmtShape } from '../errors';
+import { ShapeError, errorName, fmtShape } from '../errors';
 import type { Graph, Tensor } from '../graph/graph';
 import { numel } from '../graph/shapes';
 
@@ -39,6 +39,7 @@ export class StateDictError extends ShapeError {
     super(`loadStateDict: nothing loaded; ${parts.join('; ')}`);
   }
 }
+errorName(StateDictError, 'StateDictError');
 
 // Module initialisation draws from one seeded generator (mulberry32), as torch draws from its
 // global one: the same construction order under the same seed gives the same weights.

@@ -13,7 +13,7 @@
 // numel(shape) x dtype size; the checks below are the same, each fault with its own error.
 // Dtype sizes come from the same file's Dtype enum. F16 is IEEE 754 binary16; BF16 is the upper
 // 16 bits of an IEEE 754 binary32.
-import { InputError } from '../errors';
+import { InputError, errorName } from '../errors';
 
 /** Which header check failed: each is its own fault with its own message. */
 export type SafetensorsFault =
@@ -38,6 +38,7 @@ export class SafetensorsError extends InputError {
     super(`safetensors: ${message}`);
   }
 }
+errorName(SafetensorsError, 'SafetensorsError');
 
 export interface SafetensorsTensor {
   /** The stored dtype ('F32', 'F16', 'BF16', or an integer, bool or F64 one); the data is f32 whichever it is. */
