@@ -9,12 +9,16 @@
 //               Bindings: 0 params, 1 x, 2 index (i32), 3 out, 4 flags (u32 pairs). Fed indices are
 //               range-checked on the CPU before dispatch; one computed in the graph and out of range
 //               gives 0 and, with p.flag = k > 0, sets flags[2(k-1)] = 1 and flags[2(k-1)+1] = it.
+//               An x past the binding limit is held in parts of whole rows (dim 0): one dispatch per
+//               part, bound as src, writing the elements whose x row lies in [rowStart, rowStart +
+//               rows); the zeros of bad indices come from the part at row 0.
 // Values move as raw 32-bit words, so i32 and bool tensors copy unchanged.
 // Tunables (override): WG, threads per workgroup; DYN, DYN_DST.
 
 struct Params {
   numel: u32, rank: u32, srcBase: u32, dstBase: u32,
   dynStride: u32, dim: u32, dimSize: u32, flag: u32,
+  rowStart: u32, rows: u32, pad0: u32, pad1: u32,
   shape: array<vec4<u32>, 2>,
   srcStride: array<vec4<u32>, 2>,
   dstStride: array<vec4<u32>, 2>,
@@ -70,21 +74,34 @@ fn gather_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   var s = 0u;
   var ix = 0u;
   var rest = i;
+  var c0 = 0u;
   for (var k = i32(p.rank) - 1; k >= 0; k--) {
     let n = at(p.shape, u32(k));
     let c = rest % n;
     rest /= n;
     ix += c * at(p.dstStride, u32(k));
     if (u32(k) != p.dim) { s += c * at(p.srcStride, u32(k)); }
+    c0 = c;
   }
   let j = index[ix];
   if (j < 0 || j >= i32(p.dimSize)) {
-    if (p.flag > 0u) {
-      atomicStore(&flags[2u * (p.flag - 1u)], 1u);
-      atomicStore(&flags[2u * (p.flag - 1u) + 1u], bitcast<u32>(j));
+    if (p.rowStart == 0u) {
+      if (p.flag > 0u) {
+        atomicStore(&flags[2u * (p.flag - 1u)], 1u);
+        atomicStore(&flags[2u * (p.flag - 1u) + 1u], bitcast<u32>(j));
+      }
+      out[i] = 0u;
     }
-    out[i] = 0u;
     return;
   }
-  out[i] = src[s + u32(j) * at(p.srcStride, p.dim)];
+  // The x row this element reads, and its row in this part (below rowStart it wraps past any count).
+  var jj = u32(j);
+  if (p.dim == 0u) {
+    jj -= p.rowStart;
+    if (jj >= p.rows) { return; }
+  } else {
+    if (c0 - p.rowStart >= p.rows) { return; }
+    s -= p.rowStart * at(p.srcStride, 0u);
+  }
+  out[i] = src[s + jj * at(p.srcStride, p.dim)];
 }

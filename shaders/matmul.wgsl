@@ -7,7 +7,9 @@
 // C(z, m, n) = C[cOffset + (z * M + m) * cRowStride + n]: rows may be wider than N, so two GEMMs can
 // fill the column halves of one buffer.
 // A and B are read through strides, so a transposed operand (torch .transpose(-1, -2)) costs no copy:
-// A(m, k) = A[aBase + m * aStrideM + k * aStrideK], B(k, n) = B[bBase + k * bStrideK + n * bStrideN].
+// A(m, k) = A[aOffset + m * aStrideM + k * aStrideK], B(k, n) = B[bOffset + k * bStrideK + n * bStrideN],
+// bias(n) = bias[biasOffset + n]. The offsets let one dispatch compute a block of columns out of a
+// weight held in parts (a tensor past the binding limit).
 // Batch z is split over up to four broadcast batch dims; a broadcast dim has batch stride 0.
 //
 // Entry points (variants):
@@ -24,7 +26,7 @@ struct Params {
   M: u32, N: u32, K: u32, batch: u32,
   tilesM: u32, tilesN: u32, aStrideM: u32, aStrideK: u32,
   bStrideK: u32, bStrideN: u32, cOffset: u32, cRowStride: u32,
-  bias2Cols: u32, pad0: u32, pad1: u32, pad2: u32,
+  bias2Cols: u32, aOffset: u32, bOffset: u32, biasOffset: u32,
   batchShape: vec4<u32>,
   aBatchStride: vec4<u32>,
   bBatchStride: vec4<u32>,
@@ -71,7 +73,7 @@ fn activate(x: f32) -> f32 {
 fn epilogue(m: u32, n: u32, z: u32, acc: f32) {
   if (m >= p.M || n >= p.N) { return; }
   var v = acc;
-  if (HAS_BIAS) { v += bias[n]; }
+  if (HAS_BIAS) { v += bias[p.biasOffset + n]; }
   if (HAS_BIAS2 && n < p.bias2Cols) { v += bias2[n]; }
   let at = p.cOffset + (z * p.M + m) * p.cRowStride + n;
   v = activate(v);
@@ -82,7 +84,7 @@ fn epilogue(m: u32, n: u32, z: u32, acc: f32) {
 // Offsets of batch z in A and B, from the (up to) four batch dims, innermost in .w.
 fn batchOffsets(z: u32) -> vec2<u32> {
   var rest = z;
-  var off = vec2<u32>(0u, 0u);
+  var off = vec2<u32>(p.aOffset, p.bOffset);
   for (var d = 3; d >= 0; d--) {
     let i = rest % p.batchShape[d];
     rest = rest / p.batchShape[d];

@@ -1,5 +1,14 @@
 // seqgpu's public API (the README's API section): Runtime, Graph, and the error classes.
-export { Runtime, type RuntimeOptions, type RuntimeInfo } from './runtime/runtime';
+/**
+ * seqgpu: a WebGPU compute engine for sequence models. Build a {@link Graph} of PyTorch-named ops,
+ * compile it once on a {@link Runtime} (the page's WebGPU adapter, or {@link Runtime.cpu} for the
+ * float64 reference) and run it many times; the nn modules and models load PyTorch weights from
+ * safetensors. Every error it throws is a {@link SeqgpuError}. In Node, import the same API from
+ * `seqgpu/node`, which runs on Dawn.
+ *
+ * @packageDocumentation
+ */
+export { Runtime, type RuntimeOptions, type RuntimeInfo, type EngineLimits } from './runtime/runtime';
 export { Graph, Tensor, type DType } from './graph/graph';
 export type { Executable, ExecStats, Feeds, Feed } from './graph/executable';
 export type { CompileOptions } from './graph/executor';
@@ -10,7 +19,7 @@ export { MATMUL_VARIANTS } from './kernels/matmul';
 export * from './nn/safetensors';
 export {
   Module, ModuleList, loadStateDict, StateDictError, setInitSeed,
-  type Parameter, type StateDictInput, type ShapeMismatch,
+  type Parameter, type StateDictInput, type ShapeMismatch, type OptionalEntry,
 } from './nn/module';
 export * from './nn/layers';
 export * from './nn/attention';

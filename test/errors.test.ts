@@ -104,12 +104,12 @@ describe.each(runtimes().map(([n]) => n))('run-time input errors (%s)', (name) =
 });
 
 describe('device limits and GPU errors', () => {
-  it('a buffer past maxStorageBufferBindingSize is a LimitError at compile', async () => {
+  it('an operand past maxStorageBufferBindingSize is a LimitError at compile, naming the op that cannot take it in parts', async () => {
     const g = new Graph();
     const n = Math.floor(gpu.device!.limits.maxStorageBufferBindingSize / 4) + 16;
     g.output('y', g.relu(g.input('big', [n])));
     await expect(gpu.compile(g)).rejects.toThrow(LimitError);
-    await expect(gpu.compile(g)).rejects.toThrow(new RegExp(`input: f32 \\[${n}\\] needs a \\d+-byte buffer; the device binds at most`));
+    await expect(gpu.compile(g)).rejects.toThrow(new RegExp(`^relu: operand 0 \\(input 'big'\\) f32 \\[${n}\\] needs a \\d+-byte buffer; the device binds at most`));
   });
   it('tile constants beyond the workgroup limits are a LimitError', async () => {
     const g = new Graph();

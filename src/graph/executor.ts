@@ -1,6 +1,7 @@
 // A compiled graph on the GPU. Compile builds every pipeline, buffer, uniform and bind group once;
 // run writes the inputs, encodes every dispatch into one pass of one encoder, submits once and reads
-// the outputs back.
+// the outputs back. An input past the binding limit is written in parts, and an output past it is
+// read back from its parts and joined (graph/split.ts).
 import { GpuError, InputError, ShapeError, fmtShape } from '../errors';
 import { entryLayout, packUniforms } from '../runtime/reflect';
 import type { GpuContext } from '../runtime/gpu';
@@ -13,6 +14,7 @@ import { planGraph, type Plan } from './planner';
 import type { UserKernels } from './lower-ctx';
 import { Serial } from './serial';
 import { checkRange } from './executable';
+import { extractPart, scatterPart, type PartRange } from './split';
 
 export interface CompileOptions extends KernelOverrides {
   /**
@@ -39,10 +41,12 @@ export class GpuExecutable implements Executable {
   /** Buffers shared with other executables (weights, states): released, not destroyed, with this one. */
   private shared: GPUBuffer[] = [];
   private dispatches: Dispatch[] = [];
-  private inputBuffers = new Map<string, GPUBuffer>();
+  /** Input buffers: a whole feed each, or one part of a feed past the binding limit. */
+  private inputBuffers: { name: string; buffer: GPUBuffer; part?: PartRange }[] = [];
   /** g.state() buffers by name (possibly shared through shareStateWith). */
   private stateBuffers = new Map<string, { buffer: GPUBuffer; bytes: number; shape: number[] }>();
-  private outputs = new Map<string, { src: GPUBuffer; staging: GPUBuffer; bytes: number; n: number; int: boolean }>();
+  /** Each output's buffers to read back: one, or its parts (`part` says where each goes). */
+  private outputs = new Map<string, { n: number; int: boolean; reads: { src: GPUBuffer; staging: GPUBuffer; bytes: number; n: number; part?: PartRange }[] }>();
   private timer?: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer };
   /** Flags of indices computed in the graph (Plan.flags): cleared, raised by kernels, read back each run. */
   private flags?: { buffer: GPUBuffer; read: GPUBuffer; bytes: number };
@@ -112,10 +116,15 @@ export class GpuExecutable implements Executable {
     let encodeMs = 0, submitMs = 0;
     const scopeError = this.ctx.capture('run', () => {
       const t0 = performance.now();
-      for (const [name, buf] of this.inputBuffers) {
-        const v = feeds[name];
-        const data = v instanceof Uint8Array ? Uint32Array.from(v) : v;
-        device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+      const words = new Map<string, Float32Array | Int32Array | Uint32Array>();
+      for (const { name, buffer, part } of this.inputBuffers) {
+        let data = words.get(name);
+        if (!data) {
+          const v = feeds[name];
+          words.set(name, (data = v instanceof Uint8Array ? Uint32Array.from(v) : v));
+        }
+        if (part) data = extractPart(data, part);
+        device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
       }
       const enc = device.createCommandEncoder({ label: 'seqgpu run' });
       if (this.flags) enc.clearBuffer(this.flags.buffer);
@@ -129,7 +138,7 @@ export class GpuExecutable implements Executable {
         pass.dispatchWorkgroups(...d.grid);
       }
       pass.end();
-      for (const o of this.outputs.values()) enc.copyBufferToBuffer(o.src, 0, o.staging, 0, o.bytes);
+      for (const o of this.outputs.values()) for (const r of o.reads) enc.copyBufferToBuffer(r.src, 0, r.staging, 0, r.bytes);
       if (this.flags) enc.copyBufferToBuffer(this.flags.buffer, 0, this.flags.read, 0, this.flags.bytes);
       if (this.timer) {
         enc.resolveQuerySet(this.timer.set, 0, 2, this.timer.resolve, 0);
@@ -142,7 +151,8 @@ export class GpuExecutable implements Executable {
       submitMs = performance.now() - t1;
     });
     const staging = [
-      ...[...this.outputs.values()].map((o) => o.staging), ...(this.timer ? [this.timer.read] : []), ...(this.flags ? [this.flags.read] : []),
+      ...[...this.outputs.values()].flatMap((o) => o.reads.map((r) => r.staging)), ...(this.timer ? [this.timer.read] : []),
+      ...(this.flags ? [this.flags.read] : []),
     ];
     const [error, maps] = await Promise.all([scopeError, Promise.allSettled(staging.map((b) => b.mapAsync(GPUMapMode.READ)))]);
     const failed = maps.find((m): m is PromiseRejectedResult => m.status === 'rejected');
@@ -153,10 +163,17 @@ export class GpuExecutable implements Executable {
     }
     const out: Record<string, Float32Array> = {};
     for (const [name, o] of this.outputs) {
-      const bytes = o.staging.getMappedRange(0, o.bytes).slice(0, 4 * o.n);
-      // i32 and bool values (held as u32) come back as numbers in a Float32Array, like every output.
-      out[name] = o.int ? Float32Array.from(new Int32Array(bytes)) : new Float32Array(bytes);
-      o.staging.unmap();
+      const values = o.reads.map((r) => {
+        const bytes = r.staging.getMappedRange(0, r.bytes).slice(0, 4 * r.n);
+        r.staging.unmap();
+        // i32 and bool values (held as u32) come back as numbers in a Float32Array, like every output.
+        return o.int ? Float32Array.from(new Int32Array(bytes)) : new Float32Array(bytes);
+      });
+      if (!o.reads[0]?.part) out[name] = values[0];
+      else {
+        out[name] = new Float32Array(o.n);
+        o.reads.forEach((r, i) => scatterPart(out[name], values[i], r.part!));
+      }
     }
     if (this.timer) {
       const t = new BigInt64Array(this.timer.read.getMappedRange());
@@ -267,8 +284,9 @@ export class GpuExecutable implements Executable {
           this.stats.bytesAllocated += s.bytes;
           return b;
         }
-        const b = this.buffer_(`input '${s.name}'`, s.bytes, STORAGE);
-        this.inputBuffers.set(s.name!, b);
+        const part = s.part && ` part ${s.part.start}..${s.part.end - 1}`;
+        const b = this.buffer_(`input '${s.name}'${part ?? ''}`, s.bytes, STORAGE);
+        this.inputBuffers.push({ name: s.name!, buffer: b, part: s.part });
         return b;
       });
       // Unread bindings get 16-byte stand-ins, a different one for each in a step, since WebGPU
@@ -299,9 +317,15 @@ export class GpuExecutable implements Executable {
       });
 
       for (const [name, o] of plan.outputs) {
-        const bytes = plan.slots[o.slot].bytes;
-        const staging = this.buffer_(`output '${name}' readback`, bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-        this.outputs.set(name, { src: bySlot[o.slot], staging, bytes, n: o.shape.reduce((a, b) => a * b, 1), int: o.dtype !== 'f32' });
+        const read = (slot: number, n: number, part?: PartRange) => {
+          const bytes = plan.slots[slot].bytes;
+          const staging = this.buffer_(`output '${name}' readback${part ? ` part ${part.start}..${part.end - 1}` : ''}`, bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+          return { src: bySlot[slot], staging, bytes, n, part };
+        };
+        const n = o.shape.reduce((a, b) => a * b, 1);
+        const sp = o.split;
+        const reads = sp ? sp.parts.map((p) => read(p.slot, sp.outer * (p.end - p.start) * sp.inner, { outer: sp.outer, len: sp.len, inner: sp.inner, start: p.start, end: p.end })) : [read(o.slot, n)];
+        this.outputs.set(name, { n, int: o.dtype !== 'f32', reads });
       }
       if (opts.timestamps && device.features.has('timestamp-query')) {
         this.timer = {

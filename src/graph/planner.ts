@@ -9,10 +9,10 @@ import { OPS } from '../ops/registry';
 import type { OpDef } from '../ops/op';
 import { checkRange } from './executable';
 import { fuse } from './fuse';
-import { liveNodes, viewRoot, type DType, type GraphIR, type GraphNode, type NodeKind } from './ir';
-import { LowerCtx, resolveBindings, type Plan, type PlanLimits, type Slot, type Step, type UserKernels, type Val } from './lower-ctx';
+import { liveNodes, viewRoot, type GraphIR, type GraphNode, type NodeKind } from './ir';
+import { LowerCtx, resolveBindings, type Plan, type PlanLimits, type PlanOutput, type Slot, type Step, type UserKernels, type Val } from './lower-ctx';
 
-export type { Plan, PlanLimits } from './lower-ctx';
+export type { Plan, PlanLimits, PlanOutput } from './lower-ctx';
 
 export function planGraph(source: GraphIR, limits: PlanLimits, overrides?: KernelOverrides, user?: UserKernels): Plan {
   // The engine's kernels see compile's variants without the user ones (linear's matmul kernel must
@@ -31,14 +31,17 @@ export function planGraph(source: GraphIR, limits: PlanLimits, overrides?: Kerne
     ctx.vals[n.id] = Array.isArray(val) ? val[0] : val;
   }
 
-  const outputs = new Map<string, { slot: number; shape: number[]; dtype: DType }>();
+  const outputs = new Map<string, PlanOutput>();
   for (const [name, id] of graph.outputs) {
     const n = graph.nodes[id];
-    const v: Val = ctx.dense(n, ctx.vals[id]);
-    outputs.set(name, { slot: v.slot, shape: n.shape, dtype: n.dtype });
+    const v = ctx.vals[id];
+    // An output past the binding limit is read back from its parts and joined on the host.
+    if (v.big) outputs.set(name, { slot: -1, shape: n.shape, dtype: n.dtype, split: ctx.outputSplit(name, v) });
+    else outputs.set(name, { slot: ctx.dense(n, v).slot, shape: n.shape, dtype: n.dtype });
   }
   for (const s of ctx.steps) if (s.numel > 0) resolveBindings(s);
-  const { pool, naiveBytes } = assignPool(ctx.slots, ctx.steps, new Set([...outputs.values()].map((o) => o.slot)));
+  const outputSlots = [...outputs.values()].flatMap((o) => (o.split ? o.split.parts.map((p) => p.slot) : [o.slot]));
+  const { pool, naiveBytes } = assignPool(ctx.slots, ctx.steps, new Set(outputSlots));
   return { slots: ctx.slots, flags: ctx.flags, steps: ctx.steps, outputs, pool, naiveBytes, rangeChecks: ctx.rangeChecks };
 }
 

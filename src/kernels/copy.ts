@@ -32,12 +32,21 @@ export function planStridedCopy(op: string, c: StridedCopy, overrides: KernelOve
   };
 }
 
+/** Which rows (dim 0) of a gather's x this dispatch holds. */
+export interface GatherPart {
+  /** x rows [rowStart, rowStart + x.shape[0]) are bound as src; dimSize is the whole x's size along dim. */
+  rowStart: number;
+  dimSize: number;
+}
+
 /**
  * torch.gather: x through its view, index contiguous i32 of the output's shape. `flag`: 0 when the
- * indices were range-checked before dispatch, else the flag an index out of range raises.
+ * indices were range-checked before dispatch, else the flag an index out of range raises. `part`:
+ * default, the whole x.
  */
 export function planGather(
   x: View, dim: number, indexShape: number[], flag: number, overrides: KernelOverrides | undefined, limits: DeviceLimits,
+  part: GatherPart = { rowStart: 0, dimSize: x.shape[dim] },
 ): KernelPlan {
   if (indexShape.length > MAX_RANK) throw new LimitError(`gather: rank ${indexShape.length} > ${MAX_RANK}`);
   const constants = pickConstants('copy', { WG: 256 }, overrides);
@@ -52,7 +61,7 @@ export function planGather(
     shader: copyShader, entry: 'gather_main', constants, variant: 'gather',
     grid: foldGrid('gather', Math.ceil(n / Number(constants.WG)), limits),
     uniforms: {
-      numel: n, rank: indexShape.length, dim, dimSize: x.shape[dim], flag,
+      numel: n, rank: indexShape.length, dim, dimSize: part.dimSize, flag, rowStart: part.rowStart, rows: x.shape[0],
       shape: pad8(indexShape), srcStride: pad8(x.strides), dstStride: pad8(idxStrides),
     },
   };

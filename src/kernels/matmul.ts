@@ -32,6 +32,8 @@ export interface MatmulArgs {
   bias2?: { cols?: number };
   /** Where C goes: element (z, m, n) at offset + (z * M + m) * rowStride + n; default contiguous. */
   out?: { offset: number; rowStride: number };
+  /** Elements skipped at the start of A, B and bias (a block of columns of a weight in parts); default 0. */
+  offsets?: { a?: number; b?: number; bias?: number };
 }
 
 /** The operands of a matmul step by WGSL name; what is absent is bound to the dummy buffer. */
@@ -63,7 +65,8 @@ export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefi
   if (requested !== undefined && !MATMUL_VARIANTS.includes(requested)) {
     throw new ShapeError(`matmul: unknown variant '${requested}'; the variants are ${MATMUL_VARIANTS.join(', ')}`);
   }
-  const aligned = vec4Aligned(M, N, K, aStrideM, aStrideK, bStrideK, bStrideN, collapsed.strides);
+  const aOffset = args.offsets?.a ?? 0, bOffset = args.offsets?.b ?? 0;
+  const aligned = vec4Aligned(M, N, K, aStrideM, aStrideK, bStrideK, bStrideN, collapsed.strides) && aOffset % 4 === 0 && bOffset % 4 === 0;
   const m4 = (...xs: number[]) => xs.every((x) => x % 4 === 0);
   const registerOk = aligned && aStrideK === 1 && m4(K, aStrideM) &&
     ((bStrideN === 1 && m4(N, bStrideK)) || (bStrideK === 1 && m4(K, bStrideN)));
@@ -123,6 +126,7 @@ export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefi
     uniforms: {
       M, N, K, batch, tilesM, tilesN, aStrideM, aStrideK, bStrideK, bStrideN,
       cOffset: args.out?.offset ?? 0, cRowStride: args.out?.rowStride ?? N, bias2Cols: args.bias2?.cols ?? N,
+      aOffset, bOffset, biasOffset: args.offsets?.bias ?? 0,
       batchShape: pad(collapsed.shape, 1),
       aBatchStride: pad(collapsed.strides[0], 0),
       bBatchStride: pad(collapsed.strides[1], 0),

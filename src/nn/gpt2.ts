@@ -1,11 +1,12 @@
 // GPT-2 under Hugging Face's names (transformers' modeling_gpt2.py): Conv1D, GPT2Attention, GPT2MLP,
 // GPT2Block, GPT2Model (`wte`, `wpe`, `h.{i}`, `ln_f`) and GPT2LMHeadModel (`transformer.*`, the LM
-// head tied to `wte`, so files hold no `lm_head.weight`). Conv1D stores its weight [in, out], so it
-// computes x·W + b; here that is a linear over a transposed view of the weight, with no copy.
+// head tied to `wte`; a torch state_dict's `lm_head.weight` equal to `wte` is taken as that tie, one
+// that differs as an untied head). Conv1D stores its weight [in, out], so it computes x·W + b; here
+// that is a linear over a transposed view of the weight, with no copy.
 import { ShapeError, fmtShape } from '../errors';
 import type { Graph, Tensor } from '../graph/graph';
 import { Embedding, LayerNorm } from './layers';
-import { Module, ModuleList, constantOf, initFill, initNormal, type Parameter } from './module';
+import { Module, ModuleList, constantOf, initFill, initNormal, type OptionalEntry, type Parameter } from './module';
 
 export interface GPT2Config {
   vocabSize: number;
@@ -184,18 +185,42 @@ export class GPT2Model extends Module {
 }
 
 /**
- * HF GPT2LMHeadModel: `transformer.*` (a GPT2Model) and logits = hidden · wteᵀ (tied; there is no
- * `lm_head.weight`). Names without the `transformer.` prefix (a GPT2Model file) are accepted too.
+ * HF GPT2LMHeadModel: `transformer.*` (a GPT2Model) and logits = hidden · wteᵀ, the head tied to
+ * `wte`. A state dict may hold `lm_head.weight` (torch's `state_dict()` does): equal to `wte`, it is
+ * the tie, and the head reads wte's buffer; different, the head is untied and gets its own
+ * (`lmHeadWeight`, listed as `lm_head.weight` in namedParameters and stateDict). Names without the
+ * `transformer.` prefix (a GPT2Model file) are accepted too.
  */
 export class GPT2LMHeadModel extends Module {
   readonly transformer: GPT2Model;
+  /** The head's own weight [vocabSize, nEmbd] when the last load untied it from wte; null while tied. */
+  lmHeadWeight: Parameter | null = null;
   constructor(readonly config: GPT2Config) {
     super();
     this.transformer = this.addModule('transformer', new GPT2Model(config));
   }
 
   override stateDictName(name: string): string {
-    return name.startsWith('transformer.') ? name : `transformer.${name}`;
+    return name === 'lm_head.weight' || name.startsWith('transformer.') ? name : `transformer.${name}`;
+  }
+
+  override namedParameters(prefix = ''): [string, Parameter][] {
+    const out = super.namedParameters(prefix);
+    if (this.lmHeadWeight) out.push([`${prefix}lm_head.weight`, this.lmHeadWeight]);
+    return out;
+  }
+
+  override optionalEntries(prefix = ''): Map<string, OptionalEntry> {
+    const out = super.optionalEntries(prefix);
+    const shape = [this.config.vocabSize, this.config.nEmbd];
+    out.set(`${prefix}lm_head.weight`, {
+      shape,
+      // Runs after wte is assigned: the head is tied unless the given values differ from it.
+      load: (data) => {
+        this.lmHeadWeight = data && !sameBits(data, this.transformer.wte.weight.data) ? { shape, data } : null;
+      },
+    });
+    return out;
   }
 
   /** inputIds i32 [B, T] → logits [B, T, vocabSize]. */
@@ -203,8 +228,18 @@ export class GPT2LMHeadModel extends Module {
     return this.lmHead(g, this.transformer.forward(g, inputIds, opts));
   }
 
-  /** hidden [..., nEmbd] → logits [..., vocabSize] through the tied wte. */
+  /** hidden [..., nEmbd] → logits [..., vocabSize] through wte (tied: the embedding's constant) or lm_head.weight. */
   lmHead(g: Graph, hidden: Tensor): Tensor {
-    return g.linear(hidden, constantOf(g, this.transformer.wte.weight.data, this.transformer.wte.weight.shape));
+    const w = this.lmHeadWeight ?? this.transformer.wte.weight;
+    return g.linear(hidden, constantOf(g, w.data, w.shape));
   }
+}
+
+/** The same f32 values bit for bit (a tied weight saved twice is an exact copy). */
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }

@@ -15,6 +15,16 @@ export interface Parameter {
 /** What loadStateDict takes: readSafetensors' output, or plain arrays (then the length must fit). */
 export type StateDictInput = Record<string, Float32Array | { shape?: number[]; data: Float32Array; dtype?: string }>;
 
+/**
+ * A tensor a state dict may hold or leave out, beyond the parameters (GPT-2's `lm_head.weight`,
+ * tied to `wte`): checked like a parameter, then handed to `load` after the parameters are assigned.
+ */
+export interface OptionalEntry {
+  shape: number[];
+  /** The given values, or undefined when the state dict has none. */
+  load(data: Float32Array | undefined): void;
+}
+
 export interface ShapeMismatch {
   name: string;
   expected: number[];
@@ -135,6 +145,15 @@ export abstract class Module {
     return out;
   }
 
+  /** Tensors a state dict may hold or leave out, by full name (none unless a module adds its own). */
+  optionalEntries(prefix = ''): Map<string, OptionalEntry> {
+    const out = new Map<string, OptionalEntry>();
+    for (const [name, e] of this.entries_) {
+      if (e instanceof Module) for (const [k, v] of e.optionalEntries(`${prefix}${name}.`)) out.set(k, v);
+    }
+    return out;
+  }
+
   /** Full names of the buffers this module accepts and ignores when loading. */
   ignoredBuffers(prefix = ''): string[] {
     const out = [...this.buffers_].map((b) => prefix + b);
@@ -190,12 +209,15 @@ export class ModuleList<M extends Module> extends Module {
  * Loads a state dict into a module under torch names. Every name and shape is checked first; any
  * fault (missing, unexpected or wrongly shaped names, all of them listed) throws a StateDictError
  * and leaves the module as it was. Buffers the module declares ignorable (GPT-2's attn.bias) are
- * accepted and skipped. The module keeps the given Float32Arrays, not copies.
+ * accepted and skipped, and optional entries (GPT-2's lm_head.weight) are checked like parameters,
+ * then handed to the module. The module keeps the given Float32Arrays, not copies.
  */
 export function loadStateDict(module: Module, tensors: StateDictInput): void {
   if (typeof tensors !== 'object' || tensors === null) throw new ShapeError('loadStateDict: tensors must be a record of names to tensors');
-  const params = new Map(module.namedParameters());
+  const optional = module.optionalEntries();
+  const params = new Map(module.namedParameters().filter(([n]) => !optional.has(n)));
   const ignored = new Set(module.ignoredBuffers());
+  const optionalGiven = new Map<string, Float32Array>();
   const seen = new Map<string, string>();
   const unexpected: string[] = [], mismatched: ShapeMismatch[] = [], invalid: string[] = [];
   const assign: [Parameter, Float32Array][] = [];
@@ -207,7 +229,7 @@ export function loadStateDict(module: Module, tensors: StateDictInput): void {
       continue;
     }
     seen.set(name, given);
-    const p = params.get(name);
+    const p = params.get(name) ?? optional.get(name);
     if (!p) {
       if (!ignored.has(name)) unexpected.push(given);
       continue;
@@ -223,8 +245,10 @@ export function loadStateDict(module: Module, tensors: StateDictInput): void {
     } else if (data.length !== numel(p.shape)) {
       if (shape === undefined) mismatched.push({ name: given, expected: p.shape.slice(), got: [data.length] });
       else invalid.push(`${given} has ${data.length} values for shape ${fmtShape(p.shape)}`);
+    } else if (params.has(name)) {
+      assign.push([p as Parameter, data]);
     } else {
-      assign.push([p, data]);
+      optionalGiven.set(name, data);
     }
   }
   const missing = [...params.keys()].filter((n) => !seen.has(n));
@@ -232,4 +256,5 @@ export function loadStateDict(module: Module, tensors: StateDictInput): void {
     throw new StateDictError(missing, unexpected, mismatched, invalid);
   }
   for (const [p, data] of assign) p.data = data;
+  for (const [name, entry] of optional) entry.load(optionalGiven.get(name));
 }

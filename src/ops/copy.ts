@@ -1,7 +1,8 @@
 // The data-movement ops on shaders/copy.wgsl: state kept on the GPU between runs (a KV cache),
 // assign into it at a fixed or fed offset, slice, concat and torch.gather. Positions and indices fed
 // at run are range-checked before dispatch; gather indices computed in the graph raise the kernel's
-// index flag.
+// index flag. gather reads an x past the binding limit in parts of whole rows (dim 0), one dispatch
+// per part.
 import { ShapeError, fmtShape } from '../errors';
 import { planGather, planStridedCopy } from '../kernels/copy';
 import type { GraphLike as Graph, GraphNode, NodeOf, Tensor } from '../graph/ir';
@@ -137,11 +138,20 @@ function lowerConcat(ctx: LowerCtx, n: GraphNode<NodeOf<'concat'>>): Val {
 }
 
 function lowerGather(ctx: LowerCtx, n: GraphNode<NodeOf<'gather'>>): Val {
-  const x = ctx.arg(n, 0);
+  const x = ctx.anyArg(n, 0);
+  const { dim } = n.node;
   const flag = ctx.indexFlag(n, 1);
+  // The result is the index's size, and the index fits one buffer (arg), so the result does too.
   const index = ctx.dense(n, ctx.arg(n, 1));
-  const plan = planGather(x, n.node.dim, n.shape, flag?.flag ?? 0, ctx.overrides, ctx.limits);
-  return ctx.emit(n, plan, { src: x.slot, index: index.slot, flags: flag?.slot ?? 'dummy' });
+  const bind = { index: index.slot, flags: flag?.slot ?? ('dummy' as const) };
+  if (!x.big) return ctx.emit(n, planGather(x, dim, n.shape, flag?.flag ?? 0, ctx.overrides, ctx.limits), { ...bind, src: x.slot });
+  const out = ctx.temp(n);
+  for (const r of ctx.parts('gather', x, 0)) {
+    const plan = planGather(r.val, dim, n.shape, flag?.flag ?? 0, ctx.overrides, ctx.limits, { rowStart: r.start, dimSize: x.shape[dim] });
+    const label = `gather#${n.id} ${fmtShape(n.shape)} from x rows ${r.start}..${r.end - 1}`;
+    ctx.step(label, plan, { ...bind, src: r.val.slot, out: out.slot }, [out.slot], numel(n.shape));
+  }
+  return out;
 }
 
 export const copyOps: OpTable<'state' | 'assign' | 'slice' | 'concat' | 'gather'> = {

@@ -1,9 +1,10 @@
 // Graph plumbing with no kernel of its own: inputs, constants, views (reshape, transpose), and the
 // outputs of multi-output nodes (select). Views cost nothing: kernels read through strides, and a
-// reshape of a non-contiguous view is the one place a copy is made.
+// reshape of a non-contiguous view is the one place a copy is made. An input or constant past the
+// binding limit becomes a value in parts (LowerCtx.source); views of it stay views.
 import { ShapeError, fmtShape } from '../errors';
 import { Tensor, type GraphLike } from '../graph/ir';
-import { contiguous } from '../graph/lower-ctx';
+import { contiguous, transposeVal } from '../graph/lower-ctx';
 import { normDim, numel } from '../graph/shapes';
 import { transpose } from '../reference/core';
 import type { OpTable } from './op';
@@ -44,26 +45,22 @@ export function buildTranspose(g: GraphLike, x: Tensor, dim0: number, dim1: numb
 
 export const coreOps: OpTable<'input' | 'constant' | 'reshape' | 'transpose' | 'select'> = {
   input: {
-    lower: (ctx, n) => contiguous(ctx.slot('input', 'input', n.shape, n.dtype, { name: n.node.name }), n.shape),
+    lower: (ctx, n) => ctx.source(n, 'input', { name: n.node.name }),
     reference: (n, _, env) => ({ data: Float64Array.from(env.feeds[n.node.name]), shape: n.shape }),
   },
   constant: {
-    lower: (ctx, n) => contiguous(ctx.slot('constant', 'constant', n.shape, n.dtype, { data: n.node.data }), n.shape),
+    lower: (ctx, n) => ctx.source(n, 'constant', { data: n.node.data }),
     reference: (n) => ({ data: Float64Array.from(n.node.data), shape: n.shape }),
   },
   reshape: {
-    lower: (ctx, n) => contiguous(ctx.dense(n, ctx.arg(n, 0)).slot, n.shape),
+    lower(ctx, n) {
+      const x = ctx.anyArg(n, 0);
+      return x.big ? ctx.reshapeBig(n, x) : contiguous(ctx.dense(n, x).slot, n.shape);
+    },
     reference: (n, [x]) => ({ data: x.data, shape: n.shape }),
   },
   transpose: {
-    lower(ctx, n) {
-      const x = ctx.arg(n, 0);
-      const { dim0, dim1 } = n.node;
-      const shape = x.shape.slice(), strides = x.strides.slice();
-      [shape[dim0], shape[dim1]] = [shape[dim1], shape[dim0]];
-      [strides[dim0], strides[dim1]] = [strides[dim1], strides[dim0]];
-      return { slot: x.slot, shape, strides };
-    },
+    lower: (ctx, n) => transposeVal(ctx.anyArg(n, 0), n.node.dim0, n.node.dim1),
     reference: (n, [x]) => transpose(x, n.node.dim0, n.node.dim1),
   },
   select: {

@@ -1,5 +1,7 @@
 // embedding: a row gather on shaders/embedding.wgsl. Ids fed at run are range-checked before
-// dispatch and constant ids at compile; ids computed in the graph raise the kernel's index flag.
+// dispatch and constant ids at compile; ids computed in the graph raise the kernel's index flag. A
+// table past the binding limit is read in parts of whole rows, and a result past it is written in
+// parts of whole rows: one dispatch per pair of parts.
 import { ShapeError, fmtShape } from '../errors';
 import { planEmbedding } from '../kernels/embedding';
 import type { GraphLike, Tensor } from '../graph/ir';
@@ -24,9 +26,27 @@ export const embeddingOps: OpTable<'embedding'> = {
       const [num, dim] = ctx.graph.nodes[n.inputs[1]].shape;
       const flag = ctx.indexFlag(n, 0);
       const ids = ctx.dense(n, ctx.arg(n, 0));
-      const w = ctx.dense(n, ctx.arg(n, 1));
-      const plan = planEmbedding(numel(ids.shape), dim, num, flag?.flag ?? 0, ctx.overrides, ctx.limits);
-      return ctx.emit(n, plan, { ids: ids.slot, weight: w.slot, flags: flag?.slot ?? 'dummy' }, 'y');
+      const w = ctx.anyArg(n, 1);
+      const count = numel(ids.shape);
+      if (!w.big && ctx.fits(n.shape, n.dtype)) {
+        const plan = planEmbedding(count, dim, num, flag?.flag ?? 0, ctx.overrides, ctx.limits);
+        return ctx.emit(n, plan, { ids: ids.slot, weight: ctx.dense(n, w).slot, flags: flag?.slot ?? 'dummy' }, 'y');
+      }
+      const tables = (w.big ? ctx.parts('embedding', w, 0) : [{ start: 0, end: num, val: w }]).map((t) => ({ ...t, val: ctx.dense(n, t.val) }));
+      const out = ctx.fits(n.shape, n.dtype) ? ctx.temp(n) : ctx.splitResult(n, ctx.rowLayout(n));
+      // A row of the result's layout in parts is a whole number of embedding rows (dim values each).
+      const per = out.big ? out.big.split!.inner / dim : count;
+      const outs = out.big ? out.big.split!.parts.map((p) => ({ start: p.start * per, end: p.end * per, slot: p.slot })) : [{ start: 0, end: count, slot: out.slot }];
+      for (const o of outs) {
+        for (const t of tables) {
+          const plan = planEmbedding(o.end - o.start, dim, num, flag?.flag ?? 0, ctx.overrides, ctx.limits, {
+            rowStart: t.start, rows: t.end - t.start, outRow: o.start,
+          });
+          const label = `embedding#${n.id} ${fmtShape(n.shape)} rows ${o.start}..${o.end - 1} from table rows ${t.start}..${t.end - 1}`;
+          ctx.step(label, plan, { ids: ids.slot, weight: t.val.slot, y: o.slot, flags: flag?.slot ?? 'dummy' }, [o.slot], (o.end - o.start) * dim);
+        }
+      }
+      return out;
     },
     // Ids arrive checked, or screened (out of range -> -1, a zero row) when computed in the graph.
     reference: (_, [ids, w]) => embedding(ids, w, true),

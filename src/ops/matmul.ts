@@ -1,10 +1,13 @@
 // matmul and linear: builders with torch's shape rules, lowering to shaders/matmul.wgsl with the
-// node's epilogue (bias, activation, residual: see graph/fuse.ts), and the float64 reference.
-import { ShapeError, fmtShape } from '../errors';
-import { isContiguous, type View } from '../kernels/kernel';
+// node's epilogue (bias, activation, residual: see graph/fuse.ts), and the float64 reference. A
+// weight past the binding limit (the LM head) is read in parts of whole output columns, one
+// dispatch per block of columns; a result past it is written in parts of whole columns too.
+import { LimitError, ShapeError, fmtShape } from '../errors';
+import { isContiguous } from '../kernels/kernel';
+import { transposeVal } from '../graph/lower-ctx';
 import { ACT, matmulBind, planMatmul } from '../kernels/matmul';
 import type { GraphLike, GraphNode, NodeOf, Tensor } from '../graph/ir';
-import type { LowerCtx, Val } from '../graph/lower-ctx';
+import type { LowerCtx, Part, Val } from '../graph/lower-ctx';
 import { broadcastShapes, numel } from '../graph/shapes';
 import type { Value } from '../reference/core';
 import { ACTIVATION_REF, mapBroadcast } from '../reference/elementwise';
@@ -41,16 +44,54 @@ export function buildLinear(g: GraphLike, x: Tensor, weight: Tensor, bias?: Tens
 
 type MatmulNode = GraphNode<NodeOf<'matmul'> | NodeOf<'linear'>>;
 
-/** One dispatch: C = epilogue(A·B (+ bias)), with the activation and residual the fusion pass folded in. */
-function lowerMatmul(ctx: LowerCtx, n: MatmulNode, a: View & { slot: number }, b: View & { slot: number }, bias?: Val): Val {
+/**
+ * C = epilogue(A·B (+ bias)), with the activation and residual the fusion pass folded in: one
+ * dispatch, or one per block of columns when B, the bias or C is held in parts.
+ */
+function lowerMatmul(ctx: LowerCtx, n: MatmulNode, a: Val, b: Val, bias?: Val): Val {
   const { act, residual } = n.node;
-  const plan = planMatmul({ a, b, hasBias: !!bias, act: ACT[act] }, ctx.overrides, ctx.limits);
-  const res = residual ? ctx.dense(n, ctx.arg(n, n.inputs.length - 1)) : undefined;
-  plan.constants.HAS_RES = !!res;
-  const out = ctx.temp(n);
+  const r = n.inputs.length - 1;
+  if (residual && ctx.anyArg(n, r).big) {
+    // The residual has the result's shape, so this is also the case of a result in parts.
+    const t = ctx.graph.nodes[n.inputs[r]];
+    throw new LimitError(
+      `add (fused into ${n.node.op}#${n.id}): operand f32 ${fmtShape(t.shape)} needs a ${4 * numel(t.shape)}-byte buffer; the device ` +
+        `binds at most ${ctx.maxBytes} bytes, and add takes no operand in parts`,
+    );
+  }
+  const res = residual ? ctx.dense(n, ctx.arg(n, r)) : undefined;
   const label = `${n.node.op}#${n.id} ${fmtShape(n.shape)}${act === 'none' ? '' : ` +${act}`}${res ? ' +residual' : ''}`;
-  const bind = matmulBind(a.slot, b.slot, out.slot, bias?.slot, undefined, res?.slot);
-  ctx.step(label, plan, bind, [out.slot], numel(n.shape));
+  const N = n.shape[n.shape.length - 1], rows = numel(n.shape) / N;
+  const outFits = ctx.fits(n.shape, n.dtype);
+  if (!b.big && !bias?.big && outFits) {
+    const plan = planMatmul({ a, b, hasBias: !!bias, act: ACT[act] }, ctx.overrides, ctx.limits);
+    plan.constants.HAS_RES = !!res;
+    const out = ctx.temp(n);
+    ctx.step(label, plan, matmulBind(a.slot, b.slot, out.slot, bias?.slot, undefined, res?.slot), [out.slot], numel(n.shape));
+    return out;
+  }
+  const whole = (v: Val): Part[] => [{ start: 0, end: N, val: v }];
+  const bParts = b.big ? ctx.parts(n.node.op, b, b.shape.length - 1) : whole(b);
+  const biasParts = !bias ? [] : bias.big ? ctx.parts(n.node.op, bias, 0) : whole(bias);
+  const out = outFits ? ctx.temp(n) : ctx.splitResult(n, { outer: rows, len: N, inner: 1 });
+  const outParts = out.big ? out.big.split!.parts.map((p) => ({ start: p.start, end: p.end, val: { ...out, slot: p.slot } })) : whole(out);
+  // Every dispatch covers columns [s, e) that lie in one part of each of B, the bias and C.
+  const cuts = [...new Set([...bParts, ...biasParts, ...outParts].map((p) => p.start))].sort((x, y) => x - y);
+  const at = (parts: Part[], s: number) => parts.find((p) => p.start <= s && s < p.end)!;
+  cuts.forEach((s, i) => {
+    const e = cuts[i + 1] ?? N;
+    const bp = at(bParts, s), cp = at(outParts, s), biasPart = bias ? at(biasParts, s) : undefined;
+    const last = bp.val.shape.length - 1;
+    const bView = { shape: [...bp.val.shape.slice(0, -1), e - s], strides: bp.val.strides };
+    const plan = planMatmul({
+      a, b: bView, hasBias: !!bias, act: ACT[act],
+      out: { offset: s - cp.start, rowStride: cp.end - cp.start },
+      offsets: { b: (s - bp.start) * bp.val.strides[last], bias: biasPart ? s - biasPart.start : 0 },
+    }, ctx.overrides, ctx.limits);
+    plan.constants.HAS_RES = !!res;
+    const bind = matmulBind(a.slot, bp.val.slot, cp.val.slot, biasPart?.val.slot, undefined, res?.slot);
+    ctx.step(`${label} columns ${s}..${e - 1}`, plan, bind, [cp.val.slot], rows * (e - s));
+  });
   return out;
 }
 
@@ -63,18 +104,17 @@ function epilogue(n: MatmulNode, y: Value, args: Value[]): Value {
 
 export const matmulOps: OpTable<'matmul' | 'linear'> = {
   matmul: {
-    lower: (ctx, n) => lowerMatmul(ctx, n, { ...ctx.arg(n, 0) }, { ...ctx.arg(n, 1) }),
+    lower: (ctx, n) => lowerMatmul(ctx, n, { ...ctx.arg(n, 0) }, { ...ctx.anyArg(n, 1) }),
     reference: (n, args) => epilogue(n, matmul(args[0], args[1]), args),
     operands: () => ['a', 'b'],
   },
   linear: {
     lower(ctx, n) {
-      const x = ctx.arg(n, 0), w = ctx.arg(n, 1);
+      const x = ctx.arg(n, 0), w = ctx.anyArg(n, 1);
       const k = w.shape[1];
       // A contiguous x folds all leading dims into M, so tiles span the whole batch.
       const a = isContiguous(x) || x.shape.length === 1 ? { slot: x.slot, shape: [numel(x.shape.slice(0, -1)), k], strides: [k, 1] } : x;
-      const b = { slot: w.slot, shape: [k, w.shape[0]], strides: [w.strides[1], w.strides[0]] };
-      return lowerMatmul(ctx, n, a, b, n.node.hasBias ? ctx.arg(n, 2) : undefined);
+      return lowerMatmul(ctx, n, a, transposeVal(w, 0, 1), n.node.hasBias ? ctx.anyArg(n, 2) : undefined);
     },
     reference: (n, args) => epilogue(n, linear(args[0], args[1], n.node.hasBias ? args[2] : undefined), args),
     operands: (n) => ['x', 'weight', ...(n.node.hasBias ? ['bias'] : [])],

@@ -1,10 +1,33 @@
 // One device and what hangs off it: the content-keyed pipeline cache (sharing in-flight compiles),
-// error scopes that turn GPU errors into typed ones, and the lost-device latch.
-import { DeviceLostError, GpuError, runtimeDestroyed } from '../errors';
+// error scopes that turn GPU errors into typed ones, the lost-device latch, and the engine's own
+// caps on the device's limits (Runtime.create's `limits`).
+import { DeviceLostError, GpuError, LimitError, runtimeDestroyed } from '../errors';
 import { sourceLine, type Constants, type DeviceLimits, type Shader } from '../kernels/kernel';
 import { shaderKey } from './hash';
 import { entryLayout } from './reflect';
 import { trackBuffers } from './buffer-count';
+
+/**
+ * Limits the engine keeps below the device's: what plans and splits see, not what the device was
+ * asked for (requestDevice cannot lower a limit below WebGPU's defaults).
+ */
+export interface EngineLimits {
+  /** Bytes one storage binding may hold; a tensor past it is held in parts. A multiple of 16. */
+  maxStorageBufferBindingSize?: number;
+}
+
+/** Checks Runtime.create's `limits` option: known names, each a positive multiple of 16 bytes. */
+export function checkEngineLimits(caps: unknown): EngineLimits {
+  if (caps === undefined) return {};
+  if (caps === null || typeof caps !== 'object') throw new LimitError(`Runtime.create: limits must be an object, got ${String(caps)}`);
+  for (const [k, v] of Object.entries(caps)) {
+    if (k !== 'maxStorageBufferBindingSize') throw new LimitError(`Runtime.create: limits.${k} is not a limit the engine caps; it caps maxStorageBufferBindingSize`);
+    if (!Number.isSafeInteger(v) || (v as number) < 16 || (v as number) % 16 !== 0) {
+      throw new LimitError(`Runtime.create: limits.maxStorageBufferBindingSize must be a positive multiple of 16 bytes, got ${String(v)}`);
+    }
+  }
+  return caps as EngineLimits;
+}
 
 export interface Pipeline {
   pipeline: GPUComputePipeline;
@@ -24,13 +47,17 @@ export class GpuContext {
   /**
    * @param emulated the adapter is a CPU emulation (SwiftShader, llvmpipe/lavapipe): there a
    * workgroup barrier costs far more than on a GPU, which changes which variant is fastest.
+   * @param caps the engine's own limits (Runtime.create's `limits`): lower than the device's, never higher.
    */
   constructor(
     readonly device: GPUDevice,
     readonly emulated = false,
+    caps: EngineLimits = {},
   ) {
     trackBuffers(device);
-    this.limits = { ...plainLimits(device.limits), emulated } as unknown as GpuContext['limits'];
+    const limits = plainLimits(device.limits);
+    for (const [k, v] of Object.entries(caps)) if (v !== undefined) limits[k] = Math.min(limits[k] ?? v, v);
+    this.limits = { ...limits, emulated } as unknown as GpuContext['limits'];
     device.lost.then((info) => {
       if (!this.destroyed) this.lostReason = `${info.reason ?? 'unknown'}: ${info.message}`;
     });

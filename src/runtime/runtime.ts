@@ -5,8 +5,10 @@ import { HostLife, type Executable } from '../graph/executable';
 import { GpuExecutable, type CompileOptions } from '../graph/executor';
 import type { Graph } from '../graph/graph';
 import { CpuExecutable } from '../reference/interpreter';
-import { GpuContext, plainLimits } from './gpu';
+import { GpuContext, checkEngineLimits, plainLimits, type EngineLimits } from './gpu';
 import { KernelRegistry } from './kernels';
+
+export type { EngineLimits } from './gpu';
 
 export interface RuntimeOptions {
   /** A GPU object (navigator.gpu, or Dawn's create()) to take the adapter from. */
@@ -15,6 +17,13 @@ export interface RuntimeOptions {
   /** A device to use as it is: its features and limits are what they are. */
   device?: GPUDevice;
   powerPreference?: GPUPowerPreference;
+  /**
+   * The engine's own caps, below the device's limits (not requested from the device, which cannot
+   * go below WebGPU's defaults). `maxStorageBufferBindingSize`: a tensor larger than this is held in
+   * parts (embedding and gather tables by rows, matmul and linear weights by output columns, results
+   * likewise); tests use a small cap to run those paths on any adapter. A positive multiple of 16.
+   */
+  limits?: EngineLimits;
 }
 
 export interface RuntimeInfo {
@@ -43,6 +52,7 @@ export class Runtime {
 
   /** A WebGPU runtime: from opts.device, opts.adapter, opts.gpu, or navigator.gpu, in that order. */
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
+    const caps = checkEngineLimits(opts.limits);
     let adapter = opts.adapter ?? null;
     let device = opts.device;
     if (!device) {
@@ -67,7 +77,7 @@ export class Runtime {
       features: [...device.features].sort(),
     };
     const emulated = /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.adapter.architecture} ${info.adapter.description}`);
-    return new this(info, new GpuContext(device, emulated));
+    return new this(info, new GpuContext(device, emulated, caps));
   }
 
   /** The CPU reference: the same interface, float64 sums, no GPU. */
