@@ -3,6 +3,8 @@
 // the tolerance every impl is checked against. Weights are graph constants (uploaded once) in seqgpu
 // and kept resident by the peers too; feeds are what every impl writes on every run.
 import { Graph, MATMUL_VARIANTS, type Feeds, type Tensor } from '../src/index';
+import { rnnParamNames } from '../src/graph/ir';
+import { numel } from '../src/graph/shapes';
 import { modelCases } from './models';
 
 export interface Tolerance {
@@ -16,7 +18,7 @@ export type OpSpec =
   | { op: 'softmax'; rows: number; len: number }
   | { op: 'layerNorm'; rows: number; len: number; eps: number }
   | { op: 'attention'; B: number; heads: number; Tq: number; Tk: number; D: number; mask: 'causal' | 'padded' | 'none'; validLens?: number[] }
-  | { op: 'lstm' | 'gru'; T: number; B: number; I: number; H: number }
+  | { op: 'lstm' | 'gru'; T: number; B: number; I: number; H: number; layers: number; bidirectional: boolean }
   /** A whole model's step: `items` (sequences, tokens) per run, for the throughput in the note. */
   | { op: 'model'; items: number; unit: string };
 
@@ -53,6 +55,22 @@ export interface BenchCase {
   spec: OpSpec;
   /** The graph, the per-run feeds, and the constants (weights) as data for the peers. */
   build: () => { graph: Graph; feeds: Feeds; consts: Record<string, Float32Array> };
+  /** What the case's fused kernels are measured against (the BASELINE_IMPL row), if anything. */
+  baseline?: () => Baseline;
+}
+
+/** The impl of a case's baseline row: plain kernels doing the fused kernel's arithmetic, for its GPU time. */
+export const BASELINE_IMPL = 'matmul-baseline';
+
+/** A baseline graph with its feeds, its expected outputs and their tolerance, and its dispatches. */
+export interface Baseline {
+  graph: Graph;
+  feeds: Feeds;
+  want: Record<string, Float32Array>;
+  tol: Tolerance;
+  dispatches: number;
+  /** For its GFLOP/s. */
+  flops: number;
 }
 
 /** A seeded xorshift32 stream of floats in [-scale, scale): the page and Node get the same data. */
@@ -167,31 +185,89 @@ function attnFeeds(B: number, N: number, Tq: number, Tk: number, D: number): Fee
   return { q: uniform(B * N * Tq * D, 11 + Tq), k: uniform(B * N * Tk * D, 12 + Tk), v: uniform(B * N * Tk * D, 13 + Tk) };
 }
 
-/** torch.nn.LSTM / GRU, one layer, one direction, x [T, B, I], output y [T, B, H]; zero h0 (and c0). */
-function rnnCase(cell: 'lstm' | 'gru', T: number, B: number, I: number, H: number, opts: { quick?: boolean; target?: Target } = {}): BenchCase {
-  const gates = cell === 'lstm' ? 4 : 3;
-  const peers: PeerImpl[] = cell === 'lstm' ? ['tfjs-webgpu', 'tfjs-webgpu:cell-loop', 'ort-webgpu'] : ALL_PEERS;
+interface RnnRowOpts {
+  quick?: boolean;
+  target?: Target;
+  layers?: number;
+  bidirectional?: boolean;
+  /** Run the peers on this row (the issue: rows of T = 16 or B <= 8; the others would take minutes). */
+  peers?: boolean;
+  /** Forced engine variants timed beside the engine's choice (`seqgpu:<variant>[/K=V,...]`). */
+  variants?: string[];
+}
+
+/**
+ * torch.nn.LSTM / GRU, x [T, B, I], output y [T, B, D·H]; zero h0 (and c0). Its `baseline` is the
+ * per-step GEMM the recurrence fuses: L·T matmul dispatches of [D, B, H] x [D, H, G·H] in one submit.
+ */
+function rnnCase(cell: 'lstm' | 'gru', T: number, B: number, I: number, H: number, opts: RnnRowOpts = {}): BenchCase {
+  const G = cell === 'lstm' ? 4 : 3;
+  const L = opts.layers ?? 1, D = opts.bidirectional ? 2 : 1;
+  const peers: PeerImpl[] = opts.peers === false ? [] : cell === 'lstm' ? ['tfjs-webgpu', 'tfjs-webgpu:cell-loop', 'ort-webgpu'] : ALL_PEERS;
+  const stack = L > 1 || D > 1 ? `-L${L}${D > 1 ? '-bi' : ''}` : '';
+  // Per layer and direction: the input projection (I, then D·H wide) and the recurrence (H wide).
+  const inputs = (l: number) => (l === 0 ? I : D * H);
+  let flops = 0, weights = 0;
+  for (let l = 0; l < L; l++) {
+    flops += 2 * T * B * G * H * (inputs(l) + H) * D;
+    weights += G * H * (inputs(l) + H) * D;
+  }
   return {
-    suite: cell, name: `${cell}-T${T}-B${B}-H${H}`, shape: `${T}x${B}x${I}x${H}`, engine: ['seqgpu'], peers,
+    suite: cell, name: `${cell}-T${T}-B${B}-H${H}${stack}`, shape: `${T}x${B}x${I}x${H}`, engine: ['seqgpu', ...(opts.variants ?? [])], peers,
     quick: !!opts.quick, target: opts.target,
-    flops: 2 * T * B * gates * H * (I + H), bytes: 4 * (gates * H * (I + H) + T * B * (I + H)), roof: 'fma', tol: rnnTol,
-    spec: { op: cell, T, B, I, H },
+    flops, bytes: 4 * (weights + T * B * (I + D * H)), roof: 'fma', tol: rnnTol,
+    spec: { op: cell, T, B, I, H, layers: L, bidirectional: D > 1 },
+    baseline: () => perStepMatmul(T * L, D, B, H, G),
     build: () => {
       // PyTorch's init range: U(-1/sqrt(H), 1/sqrt(H)).
       const s = 1 / Math.sqrt(H);
-      const consts: Record<string, Float32Array> = {
-        weight_ih_l0: uniform(gates * H * I, 21 + H, s), weight_hh_l0: uniform(gates * H * H, 22 + H, s),
-        bias_ih_l0: uniform(gates * H, 23 + H, s), bias_hh_l0: uniform(gates * H, 24 + H, s),
-      };
+      const consts: Record<string, Float32Array> = {};
+      const shapes: Record<string, number[]> = {};
+      let seed = 21 + H;
+      for (const name of rnnParamNames(L, D, true)) {
+        const l = Number(/_l(\d+)/.exec(name)![1]);
+        shapes[name] = name.startsWith('weight_ih') ? [G * H, inputs(l)] : name.startsWith('weight_hh') ? [G * H, H] : [G * H];
+        consts[name] = uniform(numel(shapes[name]), seed++, s);
+      }
       const g = new Graph();
-      const shapes: Record<string, number[]> = {
-        weight_ih_l0: [gates * H, I], weight_hh_l0: [gates * H, H], bias_ih_l0: [gates * H], bias_hh_l0: [gates * H],
-      };
       const params = Object.fromEntries(Object.entries(consts).map(([k, v]) => [k, g.constant(v, shapes[k])]));
       const x = g.input('x', [T, B, I]);
-      g.output('y', cell === 'lstm' ? g.lstm(x, params, { hiddenSize: H }).output : g.gru(x, params, { hiddenSize: H }).output);
+      const o = { hiddenSize: H, numLayers: L, bidirectional: D > 1 };
+      g.output('y', cell === 'lstm' ? g.lstm(x, params, o).output : g.gru(x, params, o).output);
       return { graph: g, feeds: { x: uniform(T * B * I, 31 + T * B) }, consts };
     },
+  };
+}
+
+/**
+ * `n` chained matmuls h·W_hhᵀ of the per-step shape, each a dispatch (y_i = h·Wᵀ + y_(i-1): the add
+ * folds into the matmul as its residual), so the GPU time of n plain GEMMs of one step's size, in
+ * one submit, stands beside the fused recurrence's. The reference is n·(h·Wᵀ), in float64.
+ */
+function perStepMatmul(n: number, D: number, B: number, H: number, G: number): Baseline {
+  const g = new Graph();
+  const hData = uniform(D * B * H, 61 + B), wData = uniform(D * G * H * H, 62 + H, 1 / Math.sqrt(H));
+  const h = g.input('h', D > 1 ? [D, B, H] : [B, H]);
+  const w = g.constant(wData, D > 1 ? [D, G * H, H] : [G * H, H]);
+  const wt = D > 1 ? g.transpose(w, 1, 2) : g.transpose(w, 0, 1);
+  let y = g.matmul(h, wt);
+  for (let i = 1; i < n; i++) y = g.add(g.matmul(h, wt), y);
+  g.output('y', y);
+  const want = new Float32Array(D * B * G * H);
+  for (let d = 0; d < D; d++) {
+    for (let b = 0; b < B; b++) {
+      for (let r = 0; r < G * H; r++) {
+        let acc = 0;
+        for (let k = 0; k < H; k++) acc += hData[(d * B + b) * H + k] * wData[(d * G * H + r) * H + k];
+        want[(d * B + b) * G * H + r] = n * acc;
+      }
+    }
+  }
+  // Each term errs as a K = H matmul does; n of them add up, and the running sum rounds n times.
+  const tol = matmulTol(H);
+  return {
+    graph: g, feeds: { h: hData }, want: { y: want }, tol: { atol: n * tol.atol, rtol: tol.rtol + n * 1.2e-7 }, dispatches: n,
+    flops: 2 * n * D * B * G * H * H,
   };
 }
 
@@ -217,8 +293,19 @@ export function kernelCases(): BenchCase[] {
     rnnCase('lstm', 16, 1, 64, 64, { quick: true, target: { text: 'LSTM T=16 I=H=64 B=1: ≥5x ORT, ≥20x TF.js (its faster of tf.layers.lstm and the cell loop)', vsTfjs: 20, vsOrt: 5 } }),
     rnnCase('lstm', 16, 8, 64, 64),
     rnnCase('lstm', 64, 8, 128, 128),
+    // Scale: batch 64, hidden 256 and 512, T = 128, a 2-layer bidirectional stack. The peers run
+    // where T = 16 or B <= 8; at T = 32, B = 64 they would take minutes a run.
+    // Beside the engine's choice: the per-row step (W_hh read once per batch row, the choice before
+    // the batch tiles) and a shorter tile, so the batch tiling's effect is measured in the same run.
+    rnnCase('lstm', 16, 64, 128, 128, { variants: ['seqgpu:step', 'seqgpu:tiled-vec4/BT=4,UNITS=64'] }),
+    rnnCase('lstm', 128, 8, 128, 128),
+    rnnCase('lstm', 16, 8, 256, 256),
+    rnnCase('lstm', 16, 8, 512, 512),
+    rnnCase('lstm', 32, 64, 256, 256, { peers: false }),
+    rnnCase('lstm', 16, 8, 128, 128, { layers: 2, bidirectional: true }),
     rnnCase('gru', 16, 1, 64, 64, { quick: true }),
     rnnCase('gru', 16, 8, 64, 64),
+    rnnCase('gru', 16, 64, 128, 128),
   ];
 }
 
@@ -227,9 +314,9 @@ export function benchCases(): BenchCase[] {
   return [...kernelCases(), ...modelCases()];
 }
 
-/** Every impl of a case, in row order: the engine, the CPU reference, then the peers. */
+/** Every impl of a case, in row order: the engine, its baseline, the CPU reference, then the peers. */
 export function caseImpls(c: BenchCase, withPeers: boolean): string[] {
-  return [...c.engine, 'cpu-reference', ...(withPeers ? c.peers : [])];
+  return [...c.engine, ...(c.baseline ? [BASELINE_IMPL] : []), 'cpu-reference', ...(withPeers ? c.peers : [])];
 }
 
 /** The text --filter matches against: `suite name shape impl`. */

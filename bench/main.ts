@@ -3,22 +3,27 @@
 // driven by puppeteer, with the peer engines in the same page) or in Node on Dawn, printing progress,
 // the table, the ratios against the peers and the targets, and optionally the JSON report (which
 // bench/report/index.html draws).
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { RuntimeInfo } from '../src/index';
 import { benchCases, caseImpls, isPeer, runKey, type BenchCase } from './cases';
 import { MODELS_PENDING } from './models';
+import { recurrentTargetLines } from './recurrent-targets';
 import type { RooflineResult } from './roofline';
-import { applyRoofline, bestRoofline, progressLine, ratioTable, rooflineLine, table, targetLines, type BenchReport } from './report';
+import { applyRoofline, bestRoofline, progressLine, ratioTable, rooflineLine, table, targetLines, type BenchEnv, type BenchReport } from './report';
 import type { BenchResult, BenchRow, TimingOptions } from './suite';
 import { sweepImpls, SWEEPS } from './sweep';
+import { readKernelFile, SWEEP_OP, type KernelFile } from './kernel-file';
 
 const USAGE = `usage: npm run bench -- [options]
   --runtime chromium|node   where to run (default chromium: headless, WebGPU on its adapter, with the
                             TF.js and ONNX Runtime Web peers in the same page; node: Dawn, seqgpu only)
   --json FILE               write the JSON report (schema in the README) to FILE, and a copy to
                             bench/report/data.json, which bench/report/index.html draws
-  --quick                   the target cases only, with both peers, and a small budget (CI smoke)
+  --quick                   a smoke run (CI): the target cases, the GRU and layerNorm beside them and
+                            one of each model, with the engine's own variant, the reference and the
+                            peers only, and a 0.25 s budget
   --filter SUBSTR           only runs whose "suite name shape impl" contains SUBSTR
   --sweep KERNEL            time every tuning variant of KERNEL (${Object.keys(SWEEPS).join(', ')}) on its
                             cases, each parity-checked first; the fastest is marked *
@@ -26,6 +31,8 @@ const USAGE = `usage: npm run bench -- [options]
   --budget SECONDS          wall-time budget per (case, impl), at least 3 runs; a case's impls are timed
                             in turns within their budgets together (default 2; --quick 0.25)
   --cpu-max SECONDS         cpu-reference gets fewer than 3 runs when 3 would pass this (default 2 x budget)
+  --kernel FILE             with --sweep: a user kernel module (README, "Write your own kernel"), each of
+                            its kernels for the swept op timed beside the built-in variants
   --list                    print the selected runs and exit`;
 
 interface Args {
@@ -38,6 +45,7 @@ interface Args {
   budget?: number;
   cpuMax?: number;
   list: boolean;
+  kernel?: string;
 }
 
 class UsageError extends Error {}
@@ -76,6 +84,7 @@ function parseArgs(argv: string[]): Args | null {
       case '--quick': args.quick = true; break;
       case '--no-peers': args.peers = false; break;
       case '--list': args.list = true; break;
+      case '--kernel': args.kernel = value(i++, a); break;
       case '--help': case '-h': return null;
       default: throw new UsageError(`unknown option '${a}'`);
     }
@@ -89,7 +98,7 @@ interface Run {
 }
 
 /** The (case, impl) pairs to run, and notes on what is left out and why. */
-function selectRuns(args: Args): { runs: Run[]; notes: string[] } {
+function selectRuns(args: Args, user: string[] = []): { runs: Run[]; notes: string[] } {
   const notes: string[] = [];
   const withPeers = args.peers && args.runtime === 'chromium';
   if (args.peers && args.runtime === 'node') {
@@ -102,7 +111,7 @@ function selectRuns(args: Args): { runs: Run[]; notes: string[] } {
   for (const c of cases) {
     if (args.quick && !c.quick) continue;
     // --quick keeps the engine's own choice, the reference and the peers; variant rows are for full runs.
-    const impls = args.sweep ? [...sweepImpls(args.sweep), 'cpu-reference'] : caseImpls(c, withPeers).filter((i) => !args.quick || !i.startsWith('seqgpu:'));
+    const impls = args.sweep ? [...sweepImpls(args.sweep), ...user.map((n) => `seqgpu:${n}`), 'cpu-reference'] : caseImpls(c, withPeers).filter((i) => !args.quick || !i.startsWith('seqgpu:'));
     for (const impl of impls) if (!args.filter || runKey(c, impl).includes(args.filter)) runs.push({ c, impl });
   }
   return { runs, notes };
@@ -114,25 +123,29 @@ interface Target {
   roofline(): Promise<RooflineResult>;
   runCase(name: string, impls: string[], opts: TimingOptions): Promise<BenchResult[]>;
   peers(): Promise<BenchReport['peers']>;
+  /** The device's limits (the adapter's: the engine asks for all of them) and the browser's version. */
+  env(): Promise<{ limits: Record<string, number>; browser: string | null }>;
   close(): Promise<void>;
 }
 
-async function nodeTarget(): Promise<Target> {
-  const [{ Runtime }, { measureRoofline }, { BenchRunner }] = await Promise.all([
-    import('../src/node'), import('./roofline'), import('./suite'),
+async function nodeTarget(kernel?: KernelFile): Promise<Target> {
+  const [{ Runtime }, { measureRoofline }, { BenchRunner }, { plainLimits }] = await Promise.all([
+    import('../src/node'), import('./roofline'), import('./suite'), import('../src/runtime/gpu'),
   ]);
   const rt = await Runtime.create(); // throws if Dawn gives no adapter: no silent CPU fallback
+  if (kernel) (await import(/* @vite-ignore */ pathToFileURL(kernel.path).href)).default(rt.kernels);
   const runner = new BenchRunner(rt, new Map(benchCases().map((c) => [c.name, c])));
   return {
     info: rt.info,
     roofline: () => measureRoofline(rt.device!),
     runCase: (name, impls, opts) => runner.runCase(name, impls, opts),
     peers: async () => [],
+    env: async () => ({ limits: plainLimits(rt.device!.limits), browser: null }),
     close: async () => rt.destroy(),
   };
 }
 
-async function chromiumTarget(ortRuns: [string, string][]): Promise<Target> {
+async function chromiumTarget(ortRuns: [string, string][], kernel?: KernelFile): Promise<Target> {
   const { launchChromium, openPage, startServer } = await import('./chromium');
   const { server, url } = await startServer();
   let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
@@ -153,17 +166,41 @@ async function chromiumTarget(ortRuns: [string, string][]): Promise<Target> {
     }
     const page = await openPage(browser, url, '/bench/page.html', '__benchRunCase');
     const info = await page.evaluate((p) => window.__benchInit(p), placements);
+    if (kernel) await page.evaluate((t) => window.__benchKernel(t), kernel.text);
     return {
       info,
       roofline: () => page.evaluate(() => window.__benchRoofline()),
       runCase: (name, impls, opts) => page.evaluate((n, i, o) => window.__benchRunCase(n, i, o), name, impls, opts),
       peers: () => page.evaluate(() => window.__benchPeers()),
+      env: async () => ({ limits: await page.evaluate(() => window.__benchLimits()), browser: await browser!.version() }),
       close,
     };
   } catch (e) {
     await close();
     throw e;
   }
+}
+
+/** The seqgpu version and git commit the run measured (git's answers are null outside a checkout). */
+function checkout(): BenchEnv['seqgpu'] {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return null;
+    }
+  };
+  const url = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+  const status = git('status', '--porcelain', '--untracked-files=no');
+  return {
+    version: pkg.version,
+    repository: url ? url.replace(/^git\+/, '').replace(/\.git$/, '') : null,
+    commit: git('rev-parse', 'HEAD'),
+    commitDate: git('log', '-1', '--format=%cI'),
+    dirty: status === null ? null : status.length > 0,
+  };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -180,7 +217,25 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const budgetS = args.budget ?? (args.quick ? 0.25 : 2);
-  const { runs, notes } = selectRuns(args);
+  let kernel: KernelFile | undefined;
+  if (args.kernel) {
+    if (!args.sweep) {
+      console.error(`bench: --kernel needs --sweep OP (the op its kernels are variants of)\n${USAGE}`);
+      return 2;
+    }
+    try {
+      kernel = await readKernelFile(args.kernel);
+    } catch (e) {
+      console.error(`bench: ${e instanceof Error ? e.message : String(e)}`);
+      return 2;
+    }
+  }
+  const op = args.sweep ? SWEEP_OP[args.sweep] : undefined;
+  const user = (kernel?.kernels ?? []).filter((k) => k.op === op).map((k) => k.name);
+  const { runs, notes } = selectRuns(args, user);
+  for (const k of kernel?.kernels ?? []) {
+    if (k.op !== op) notes.push(`--kernel: ${k.name} is a kernel for ${k.op}; the ${args.sweep} sweep times ${op ?? 'no op a user kernel can replace'}, so it is left out`);
+  }
   if (args.list || runs.length === 0) {
     for (const { c, impl } of runs) console.log(runKey(c, impl));
     if (runs.length === 0) console.error(`bench: no runs match${args.filter ? ` --filter '${args.filter}'` : ''}`);
@@ -192,7 +247,7 @@ export async function main(argv: string[]): Promise<number> {
   console.log(`bench: ${runs.length} runs in ${args.runtime}, budget ${budgetS} s per run${args.quick ? ' (quick)' : ''}`);
   for (const n of notes) console.log(`note: ${n}`);
   const ortRuns = runs.filter((r) => r.impl.startsWith('ort-webgpu')).map((r): [string, string] => [r.c.name, r.impl]);
-  const target = args.runtime === 'node' ? await nodeTarget() : await chromiumTarget(ortRuns);
+  const target = args.runtime === 'node' ? await nodeTarget(kernel) : await chromiumTarget(ortRuns, kernel);
   const rows: BenchRow[] = [];
   try {
     const { adapter, features } = target.info;
@@ -224,11 +279,14 @@ export async function main(argv: string[]): Promise<number> {
     if (ratios) console.log(`\n${ratios}`);
     const targets = targetLines(rows, cases, roofline);
     if (targets.length) console.log(`\ntargets (ratios from this run, same adapter):\n${targets.map((t) => `  ${t}`).join('\n')}`);
+    const recurrent = recurrentTargetLines(rows, cases);
+    if (recurrent.length) console.log(`\nrecurrent targets (ratios from this run, same adapter):\n${recurrent.map((t) => `  ${t}`).join('\n')}`);
     for (const n of notes) console.log(`note: ${n}`);
     if (args.json) {
       const report: BenchReport = {
         adapter, runtime: args.runtime, startedAt, roofline, rows, peers,
-        targets: Object.fromEntries(cases.filter((c) => c.target).map((c) => [c.name, c.target!.text])), notes,
+        targets: Object.fromEntries(cases.filter((c) => c.target).map((c) => [c.name, c.target!])), notes,
+        env: { features, ...(await target.env()), node: process.version, seqgpu: checkout() },
       };
       const text = `${JSON.stringify(report, null, 2)}\n`;
       writeFileSync(args.json, text);

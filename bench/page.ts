@@ -1,9 +1,10 @@
-// The benchmark page: puppeteer calls window.__benchInit(placements) once, __benchRoofline() once,
-// then __benchRunCase(name, impls, opts) per case, and gets JSON back from each. The work is
-// bench/suite.ts and bench/roofline.ts (the same code the Node runner calls) and the peers in
+// The benchmark page: puppeteer calls window.__benchInit(placements) once, __benchRoofline() and
+// __benchLimits() once, then __benchRunCase(name, impls, opts) per case, and gets JSON back from
+// each. The work is bench/suite.ts and bench/roofline.ts (the same code the Node runner calls) and the peers in
 // bench/peers/. __benchProbe(runs) is for a page of its own: it asks ORT where it places the nodes
 // of each case, with verbose logging that would slow a timed page.
 import { Runtime, type RuntimeInfo } from '../src/index';
+import { plainLimits } from '../src/runtime/gpu';
 import { benchCases } from './cases';
 import { OrtPeer, placementKey, probePlacement } from './peers/ort';
 import type { Peer, PeerInfo } from './peers/peer';
@@ -15,8 +16,10 @@ declare global {
   interface Window {
     __benchInit: (placements: Record<string, string>) => Promise<RuntimeInfo>;
     __benchRoofline: () => Promise<RooflineResult>;
+    __benchLimits: () => Record<string, number>;
     __benchRunCase: (name: string, impls: string[], opts: TimingOptions) => Promise<BenchResult[]>;
     __benchPeers: () => Promise<(PeerInfo | { impl: string; error: string })[]>;
+    __benchKernel: (source: string) => Promise<void>;
     __benchProbe: (runs: [name: string, impl: string][]) => Promise<Record<string, string>>;
   }
 }
@@ -31,6 +34,16 @@ function runtime(): Runtime {
   return rt;
 }
 
+/** `--kernel FILE`: the module's text, imported here and registered on this page's runtime. */
+window.__benchKernel = async (source) => {
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  try {
+    (await import(/* @vite-ignore */ url)).default(runtime().kernels);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+};
+
 window.__benchInit = async (placements) => {
   rt = await Runtime.create(); // throws if requestAdapter() gives null: no silent CPU fallback
   peers = {
@@ -44,6 +57,8 @@ window.__benchInit = async (placements) => {
 };
 
 window.__benchRoofline = () => measureRoofline(runtime().device!);
+
+window.__benchLimits = () => plainLimits(runtime().device!.limits);
 
 window.__benchRunCase = (name, impls, opts) => {
   runtime();

@@ -1,7 +1,7 @@
 // The benchmark's output: the JSON report (the schema in the README, plus each row's status and
 // note, and the peers' versions and adapters), the progress line of a row, the table printed at the
 // end, the seqgpu/peer ratio table and the targets of the issue with the figures that decide them.
-import type { BenchCase } from './cases';
+import type { BenchCase, Target } from './cases';
 import type { PeerInfo } from './peers/peer';
 import type { Roofline, RooflineResult } from './roofline';
 import type { BenchResult, BenchRow } from './suite';
@@ -15,9 +15,30 @@ export interface BenchReport {
   /** The peer engines of the page: version, backend, the adapter their device came from. */
   peers: (PeerInfo | { impl: string; error: string })[];
   /** Cases that are targets of the issue, by name: what the ratios must reach. */
-  targets: Record<string, string>;
+  targets: Record<string, Target>;
   /** What the run did not do, and why (browser-only peers in Node, a missing suite). */
   notes: string[];
+  /** Where the run happened. */
+  env: BenchEnv;
+}
+
+/** The adapter's features and limits, the browser, Node, and the seqgpu checkout of a run. */
+export interface BenchEnv {
+  features: string[];
+  limits: Record<string, number>;
+  /** The browser's version (e.g. `HeadlessChrome/156.0.0.0`), or null for a run in Node. */
+  browser: string | null;
+  node: string;
+  seqgpu: {
+    version: string;
+    /** The package's repository as an https URL, for links to the commit and the shaders. */
+    repository: string | null;
+    /** `git rev-parse HEAD` and its committer date (ISO 8601), or null outside a git checkout. */
+    commit: string | null;
+    commitDate: string | null;
+    /** Whether tracked files differed from the commit. */
+    dirty: boolean | null;
+  };
 }
 
 const fix = (x: number | null, d: number): string => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(d));

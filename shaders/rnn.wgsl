@@ -21,25 +21,38 @@
 //                        (row r, k) at r*wStrideR + k*wStrideK, so a transposed view is read as it is
 //   bhh0, bhh1 [G*H]     GRU: b_hh of each direction; only b_hn (from 2H) is read (dummies unless HAS_BIAS)
 //   h0, c0 [D*L, B, H]   initial state, c0 for LSTM (dummies unless HAS_H0 / HAS_C0)
-//   out [T*B, D*H]       this layer's output; step s of direction d reads h_prev from out's row of the
-//                        previous timestep, so h needs no buffer of its own
-//   hN, cN [D*L, B, H]   final state, cN for LSTM; the step variant keeps c in cN, updated in place
+//   out [T*B, D*H]       this layer's output; rnn_step reads h_prev from out's row of the previous
+//                        timestep, so h needs no buffer of its own
+//   hN, cN [D*L, B, H]   final state, cN for LSTM; the per-step variants keep c in cN, updated in place
+//   hprev, hnext         the tiled variants' state, [D*L, B, H] each: step s reads h_prev from hprev
+//   [D*L, B, H]          (h0 at step 0) and writes h to hnext; kernels/rnn.ts alternates two buffers so
+//                        that the last step's hnext is hN. Read as rows of vec4, h_prev needs a buffer
+//                        the step does not write (out is written as scalars).
 // State element (d, b, j) of this layer sits at stateBase + (d*B + b)*H + j.
 // A binding counts as used wherever it is named, even in a branch CELL folds away, so kernels/rnn.ts
 // turns the declarations of the operands a cell lacks (c0, cN; bhh0, bhh1) into private stand-ins: an
-// LSTM or GRU entry binds 8 storage buffers, the WebGPU default limit, and an RNN 6.
+// LSTM or GRU entry binds 8 storage buffers, the WebGPU default limit, and an RNN 6. x_vec4 is x read
+// as vec4 (one binding: an entry names one of the two).
 //
 // Entry points (variants):
 //   rnn_step        one dispatch per timestep; grid (ceil(H/UNITS), B, D). A workgroup owns UNITS
 //                   hidden units of one batch row; KL lanes split each dot product along k so the
 //                   lanes read consecutive W_hh and h elements, then lane 0 reduces and updates.
-//                   KL = 1 (the choice on CPU emulators) skips the reduction and its barrier.
+//                   KL = 1 skips the reduction and its barrier. W_hh is read once per batch row.
+//   rnn_tiled       one dispatch per timestep, batch-tiled: the step is the GEMM [B, H] x [H, G*H]
+//                   with the cell in its epilogue. A thread holds a register tile of BT batch rows x
+//                   one hidden unit's G gates, so each W_hh element it loads serves BT rows and W_hh
+//                   is read once per BT rows, not once per row; grid (ceil(H/UNITS),
+//                   ceil(B/(ROWS*BT)), D), no workgroup memory, no barrier.
+//   rnn_tiled_vec4  rnn_tiled with W_hh and h_prev loaded as vec4 along k: a quarter of the loads
+//                   (H % 4 == 0, W_hh rows contiguous and 4-aligned).
 //   rnn_persistent  one dispatch per layer; grid (1, 1, D). One workgroup per direction loops over
 //                   all T steps with h (double-buffered) and c in workgroup memory, a barrier between
 //                   steps: WGSL has no grid-wide barrier, so this only works in one workgroup. Tiles
 //                   of UNITS units x B rows take turns within a step.
 // Tunables (override): CELL (LSTM, GRU, RNN_TANH, RNN_RELU), KL (lanes per dot product), UNITS (hidden
-//   units per tile), HAS_H0, HAS_C0, HAS_BIAS, BH (B*H: the persistent variant's workgroup state).
+//   units per tile), HAS_H0, HAS_C0, HAS_BIAS, BH (B*H: the persistent variant's workgroup state),
+//   BT (the tiled variants: batch rows per thread, 1 to 8), ROWS (theirs: threads along the batch).
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
@@ -51,6 +64,8 @@ struct Params {
 @group(0) @binding(1) var<storage, read> xproj: array<f32>;
 @group(0) @binding(2) var<storage, read> whh0: array<f32>;
 @group(0) @binding(3) var<storage, read> whh1: array<f32>;
+@group(0) @binding(2) var<storage, read> whh0_vec4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> whh1_vec4: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> bhh0: array<f32>;
 @group(0) @binding(5) var<storage, read> bhh1: array<f32>;
 @group(0) @binding(6) var<storage, read> h0: array<f32>;
@@ -58,6 +73,9 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> out: array<f32>;
 @group(0) @binding(9) var<storage, read_write> hN: array<f32>;
 @group(0) @binding(10) var<storage, read_write> cN: array<f32>;
+@group(0) @binding(11) var<storage, read> hprev: array<f32>;
+@group(0) @binding(11) var<storage, read> hprev_vec4: array<vec4<f32>>;
+@group(0) @binding(12) var<storage, read_write> hnext: array<f32>;
 
 // The values of CELL, as kernels/rnn.ts sets them.
 const LSTM = 0u;
@@ -72,6 +90,8 @@ override HAS_H0: bool = false;
 override HAS_C0: bool = false;
 override HAS_BIAS: bool = true;
 override BH: u32 = 1;
+override BT: u32 = 4;
+override ROWS: u32 = 1;
 override G: u32 = select(select(1u, 3u, CELL == GRU), 4u, CELL == LSTM);
 
 // Gate sums are vec4 for every cell (lanes past G unused), so one reduction serves all.
@@ -171,10 +191,126 @@ fn rnn_step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
   if (lid.x != 0u || j >= H) { return; }
   var prev = initial(st + j);
   if (s > 0u) { prev = State(out[hp + j], cN[st + j]); }
-  let next = update(d, t, b, j, acc, prev);
-  if (CELL == LSTM) { cN[st + j] = next.c; }
+  let h = finish(d, t, b, j, st + j, acc, prev);
+  if (s + 1u == p.T) { hN[st + j] = h; }
+}
+
+// The per-step variants' epilogue for unit j of row b at timestep t: the cell from the gate sums and
+// the previous state, h written to out and c to cN (LSTM), in place. Returns h. si: the state index
+// of (d, b, j).
+fn finish(d: u32, t: u32, b: u32, j: u32, si: u32, gates: vec4<f32>, prev: State) -> f32 {
+  let next = update(d, t, b, j, gates, prev);
+  if (CELL == LSTM) { cN[si] = next.c; }
   out[outAt(d, t, b) + j] = next.h;
-  if (s + 1u == p.T) { hN[st + j] = next.h; }
+  return next.h;
+}
+
+// The tiled variants' register tile: up to 8 batch rows of one unit.
+const MAX_BT = 8u;
+
+// A tiled thread's work: unit j of BT batch rows from b0 on; r[i]: where row b0 + i's h_prev starts
+// in hprev. Rows past B point at the last valid row, so their loads stay in bounds; their results
+// are never written.
+struct RowTile { ok: bool, j: u32, b0: u32, r: array<u32, MAX_BT> }
+
+fn rowTile(wid: vec3<u32>, lid: vec3<u32>) -> RowTile {
+  var tl = RowTile(false, wid.x * UNITS + lid.x, (wid.y * ROWS + lid.y) * BT, array<u32, MAX_BT>());
+  tl.ok = tl.j < p.H && tl.b0 < p.B;
+  let last = min(tl.b0 + BT, p.B) - 1u;
+  for (var i = 0u; i < BT; i++) { tl.r[i] = p.stateBase + (wid.z * p.B + min(tl.b0 + i, last)) * p.H; }
+  return tl;
+}
+
+// The tiled variants' epilogue: the tile's rows of unit j, from their gate sums and their h_prev at
+// unit j, h written to out and hnext.
+fn finishRows(d: u32, tl: RowTile, acc: array<vec4<f32>, MAX_BT>, hj: array<f32, MAX_BT>) {
+  let s = p.step;
+  let t = timeAt(d, s);
+  for (var i = 0u; i < BT; i++) {
+    let b = tl.b0 + i;
+    if (b >= p.B) { break; }
+    let si = p.stateBase + (d * p.B + b) * p.H + tl.j;
+    var prev = State(hj[i], 0.0);
+    if (s > 0u) { prev.c = cN[si]; } else if (HAS_C0) { prev.c = c0[si]; }
+    hnext[si] = finish(d, t, b, tl.j, si, acc[i], prev);
+  }
+}
+
+// No barrier in the tiled entries, so threads past the edge leave at once. h_prev is read from
+// step 1 on, and at step 0 when there is an h0 (hprev is h0 then). The row loop of the k loop is
+// written out, a line per row, so the tile stays in registers; BT folds the rows past it away.
+@compute @workgroup_size(UNITS, ROWS)
+fn rnn_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let tl = rowTile(wid, lid);
+  if (!tl.ok) { return; }
+  let r = tl.r;
+  var acc: array<vec4<f32>, MAX_BT>;
+  var hj: array<f32, MAX_BT>;
+  if (p.step > 0u || HAS_H0) {
+    for (var k = 0u; k < p.H; k++) {
+      let w = wcol(wid.z, tl.j, k);
+      acc[0] = madd(acc[0], w, hprev[r[0] + k]);
+      if (BT > 1u) { acc[1] = madd(acc[1], w, hprev[r[1] + k]); }
+      if (BT > 2u) { acc[2] = madd(acc[2], w, hprev[r[2] + k]); }
+      if (BT > 3u) { acc[3] = madd(acc[3], w, hprev[r[3] + k]); }
+      if (BT > 4u) { acc[4] = madd(acc[4], w, hprev[r[4] + k]); }
+      if (BT > 5u) { acc[5] = madd(acc[5], w, hprev[r[5] + k]); }
+      if (BT > 6u) { acc[6] = madd(acc[6], w, hprev[r[6] + k]); }
+      if (BT > 7u) { acc[7] = madd(acc[7], w, hprev[r[7] + k]); }
+    }
+    for (var i = 0u; i < BT; i++) { hj[i] = hprev[r[i] + tl.j]; }
+  }
+  finishRows(wid.z, tl, acc, hj);
+}
+
+// k..k+3 of unit j's G gate rows of W_hh, gate g in column g (columns past G stay 0).
+fn wquad(d: u32, j: u32, k: u32) -> mat4x4<f32> {
+  let i = (j * p.wStrideR + k) / 4u;
+  let g = p.H * p.wStrideR / 4u;
+  var w: mat4x4<f32>;
+  if (d == 0u) {
+    w[0] = whh0_vec4[i];
+    if (G > 1u) { w[1] = whh0_vec4[i + g]; w[2] = whh0_vec4[i + 2u * g]; }
+    if (G > 3u) { w[3] = whh0_vec4[i + 3u * g]; }
+  } else {
+    w[0] = whh1_vec4[i];
+    if (G > 1u) { w[1] = whh1_vec4[i + g]; w[2] = whh1_vec4[i + 2u * g]; }
+    if (G > 3u) { w[3] = whh1_vec4[i + 3u * g]; }
+  }
+  return w;
+}
+
+// The G gate sums of one row over four k: gate g is dot(w column g, h).
+fn gateDots(w: mat4x4<f32>, h: vec4<f32>) -> vec4<f32> {
+  if (G == 1u) { return vec4<f32>(dot(w[0], h), 0.0, 0.0, 0.0); }
+  if (G == 3u) { return vec4<f32>(dot(w[0], h), dot(w[1], h), dot(w[2], h), 0.0); }
+  return h * w;
+}
+
+// rnn_tiled with vec4 loads along k. hprev rows start at multiples of 4 (H % 4 == 0).
+@compute @workgroup_size(UNITS, ROWS)
+fn rnn_tiled_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let tl = rowTile(wid, lid);
+  if (!tl.ok) { return; }
+  var r: array<u32, MAX_BT>;
+  for (var i = 0u; i < BT; i++) { r[i] = tl.r[i] / 4u; }
+  var acc: array<vec4<f32>, MAX_BT>;
+  var hj: array<f32, MAX_BT>;
+  if (p.step > 0u || HAS_H0) {
+    for (var q = 0u; q < p.H / 4u; q++) {
+      let w = wquad(wid.z, tl.j, 4u * q);
+      acc[0] += gateDots(w, hprev_vec4[r[0] + q]);
+      if (BT > 1u) { acc[1] += gateDots(w, hprev_vec4[r[1] + q]); }
+      if (BT > 2u) { acc[2] += gateDots(w, hprev_vec4[r[2] + q]); }
+      if (BT > 3u) { acc[3] += gateDots(w, hprev_vec4[r[3] + q]); }
+      if (BT > 4u) { acc[4] += gateDots(w, hprev_vec4[r[4] + q]); }
+      if (BT > 5u) { acc[5] += gateDots(w, hprev_vec4[r[5] + q]); }
+      if (BT > 6u) { acc[6] += gateDots(w, hprev_vec4[r[6] + q]); }
+      if (BT > 7u) { acc[7] += gateDots(w, hprev_vec4[r[7] + q]); }
+    }
+    for (var i = 0u; i < BT; i++) { hj[i] = hprev_vec4[r[i] + tl.j / 4u][tl.j % 4u]; }
+  }
+  finishRows(wid.z, tl, acc, hj);
 }
 
 @compute @workgroup_size(KL, UNITS)

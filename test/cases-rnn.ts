@@ -1,10 +1,13 @@
 // Parity cases for the recurrent kernels (shaders/rnn.wgsl, one shader for every cell, and the input-projection
 // matmul): a covering set of T, H, B, layers, directions, batchFirst, h0/c0 and bias, every variant forced
-// somewhere, weights as constants (a bidirectional layer then packs into one GEMM) and as inputs.
+// somewhere, weights as constants (a bidirectional layer then packs into one GEMM) and as inputs; then the
+// batch sizes (3, 8, 64, 65 at H = 33, and at H = 36 for vec4 loads) and hidden sizes (1, 256, 512 at
+// B = 3) of the batch-tiled step, each variant and tile height (BT 1 to 8) forced on some of them.
 import { Graph, type CompileOptions, type Tensor } from '../src/index';
 import type { Cell } from '../src/graph/graph';
 import { GATES, rnnParamNames } from '../src/graph/ir';
 import { numel } from '../src/graph/shapes';
+import type { RnnVariant } from '../src/kernels/rnn';
 import { randn, type ParityCase, type Tolerance } from './parity';
 
 export interface RnnSpec {
@@ -23,9 +26,11 @@ export interface RnnSpec {
   constants?: boolean;
   /** W_ih and W_hh stored transposed ([in, GH]) and passed as g.transpose: strided views, read without a copy. */
   transposed?: boolean;
-  variant?: 'step' | 'persistent';
+  variant?: RnnVariant;
   /** Override constants (KL lanes per dot product, UNITS per tile): the k-split path a GPU gets. */
   lanes?: { KL: number; UNITS: number };
+  /** Override constants of the tiled variant: BT rows per thread, UNITS x ROWS threads per workgroup. */
+  tile?: { BT?: number; UNITS?: number; ROWS?: number };
 }
 
 /**
@@ -92,7 +97,7 @@ export function buildRnn(s: RnnSpec): { graph: Graph; feeds: Record<string, Floa
 }
 
 /** The dispatches a stack costs: per layer, one GEMM per direction (one when its weights are constants) plus the recurrence. */
-export function rnnDispatches(s: RnnSpec, variant: 'step' | 'persistent'): number {
+export function rnnDispatches(s: RnnSpec, variant: RnnVariant): number {
   const L = s.layers ?? 1, D = s.bidirectional ? 2 : 1;
   const gemms = s.constants || D === 1 ? 1 : 2;
   return L * (gemms + (variant === 'persistent' ? 1 : s.T));
@@ -108,6 +113,7 @@ function describe(s: RnnSpec): string {
   if (s.bias === false) parts.push('no bias');
   parts.push(s.constants ? 'constant weights' : 'fed weights');
   if (s.lanes) parts.push(`KL ${s.lanes.KL} x UNITS ${s.lanes.UNITS}`);
+  if (s.tile) parts.push(Object.entries(s.tile).map(([k, v]) => `${k} ${v}`).join(' x '));
   if (s.transposed) parts.push('weights as transposed views');
   return `${name} ${s.variant ?? 'auto'}: ${parts.join(', ')}`;
 }
@@ -116,7 +122,7 @@ function rnnCase(s: RnnSpec): ParityCase {
   const family = s.cell.startsWith('rnn') ? 'rnn' : s.cell;
   const options: CompileOptions = {};
   if (s.variant) options.variants = { [family]: s.variant };
-  if (s.lanes) options.constants = { [family]: s.lanes };
+  if (s.lanes || s.tile) options.constants = { [family]: { ...s.lanes, ...s.tile } };
   return {
     id: describe(s), kernel: family, tol: rnnTol(s), options,
     dispatches: s.variant ? rnnDispatches(s, s.variant) : undefined,
@@ -160,6 +166,50 @@ export const rnnSpecs: RnnSpec[] = [
   { cell: 'rnn_relu', T: 17, B: 3, I: 6, H: 5, batchFirst: true, variant: 'step' },
   { cell: 'rnn_relu', T: 2, B: 3, I: 6, H: 33, bidirectional: true, h0: true, bias: false, layers: 2, variant: 'persistent' },
   { cell: 'rnn_relu', T: 64, B: 1, I: 8, H: 130, constants: true, variant: 'step' },
+  // Batch sizes at H = 33 (a unit tile never divides it): the tiled step with the engine's tile (B =
+  // 65: rows spread over the tiles, the last partial) and forced ones (BT 1 to 8, ROWS > 1, a last
+  // tile partial), and the other variants at the same sizes.
+  { cell: 'lstm', T: 5, B: 3, I: 7, H: 33, variant: 'tiled', h0: true, c0: true },
+  { cell: 'lstm', T: 5, B: 8, I: 7, H: 33, variant: 'tiled', bidirectional: true, constants: true, tile: { BT: 4, UNITS: 16, ROWS: 2 } },
+  { cell: 'lstm', T: 5, B: 8, I: 7, H: 33, variant: 'tiled', h0: true, c0: true, tile: { BT: 8, UNITS: 32 } },
+  { cell: 'gru', T: 5, B: 8, I: 6, H: 33, variant: 'tiled', batchFirst: true, h0: true, tile: { BT: 3, UNITS: 8 } },
+  { cell: 'rnn_relu', T: 5, B: 8, I: 6, H: 33, variant: 'tiled', bidirectional: true, h0: true, tile: { BT: 2, UNITS: 32, ROWS: 4 } },
+  { cell: 'lstm', T: 4, B: 64, I: 5, H: 33, variant: 'tiled', layers: 2, constants: true },
+  { cell: 'rnn_tanh', T: 4, B: 64, I: 5, H: 33, variant: 'tiled', h0: true, tile: { BT: 3, UNITS: 4, ROWS: 8 } },
+  { cell: 'lstm', T: 3, B: 65, I: 4, H: 33, variant: 'tiled', h0: true, c0: true, bidirectional: true, batchFirst: true },
+  { cell: 'gru', T: 3, B: 65, I: 4, H: 33, variant: 'tiled', transposed: true, tile: { BT: 1, UNITS: 64, ROWS: 4 } },
+  { cell: 'rnn_relu', T: 3, B: 65, I: 4, H: 33, variant: 'tiled', bias: false, tile: { BT: 4, UNITS: 1, ROWS: 2 } },
+  { cell: 'gru', T: 3, B: 65, I: 4, H: 33, variant: 'tiled', h0: true, batchFirst: true, tile: { BT: 7, UNITS: 16, ROWS: 2 } },
+  { cell: 'rnn_tanh', T: 3, B: 64, I: 4, H: 33, variant: 'tiled', bidirectional: true, tile: { BT: 5, UNITS: 64 } },
+  { cell: 'lstm', T: 3, B: 8, I: 5, H: 33, variant: 'persistent', h0: true, c0: true },
+  { cell: 'rnn_tanh', T: 3, B: 8, I: 5, H: 33, variant: 'step', lanes: { KL: 4, UNITS: 8 } },
+  { cell: 'lstm', T: 3, B: 64, I: 5, H: 33, variant: 'step', batchFirst: true },
+  { cell: 'gru', T: 3, B: 65, I: 5, H: 33, variant: 'persistent', h0: true },
+  // tiled-vec4 (H % 4 == 0: H = 36, nine k quads, a partial unit tile) over the same batch sizes.
+  { cell: 'lstm', T: 5, B: 3, I: 7, H: 36, variant: 'tiled-vec4', h0: true, c0: true, bidirectional: true },
+  { cell: 'gru', T: 5, B: 8, I: 6, H: 36, variant: 'tiled-vec4', batchFirst: true, h0: true, tile: { BT: 3, UNITS: 16, ROWS: 2 } },
+  { cell: 'lstm', T: 5, B: 8, I: 6, H: 36, variant: 'tiled-vec4', bidirectional: true, h0: true, c0: true, tile: { BT: 8, UNITS: 8 } },
+  { cell: 'gru', T: 4, B: 64, I: 5, H: 36, variant: 'tiled-vec4', constants: true, tile: { BT: 6, UNITS: 32, ROWS: 2 } },
+  { cell: 'lstm', T: 4, B: 64, I: 5, H: 36, variant: 'tiled-vec4', layers: 2, constants: true, tile: { BT: 1, UNITS: 32, ROWS: 4 } },
+  { cell: 'rnn_relu', T: 4, B: 64, I: 5, H: 36, variant: 'tiled-vec4', h0: true, bias: false },
+  { cell: 'lstm', T: 3, B: 65, I: 4, H: 36, variant: 'tiled-vec4', batchFirst: true, constants: true, tile: { BT: 2, UNITS: 8, ROWS: 8 } },
+  { cell: 'gru', T: 3, B: 65, I: 4, H: 36, variant: 'tiled-vec4', bidirectional: true, h0: true },
+  { cell: 'rnn_relu', T: 3, B: 65, I: 4, H: 36, variant: 'tiled-vec4', tile: { BT: 7, UNITS: 64 } },
+  { cell: 'rnn_tanh', T: 3, B: 5, I: 4, H: 4, variant: 'tiled-vec4', layers: 2, bidirectional: true, h0: true },
+  // Hidden sizes at B = 3, T <= 5: H = 1 (G lanes of one unit), 256 and 512 (a long k loop, several unit tiles).
+  { cell: 'lstm', T: 5, B: 3, I: 4, H: 1, variant: 'tiled' },
+  { cell: 'gru', T: 5, B: 3, I: 4, H: 1, variant: 'tiled', h0: true, tile: { BT: 2, UNITS: 1, ROWS: 2 } },
+  { cell: 'rnn_tanh', T: 5, B: 3, I: 2, H: 1, variant: 'step', bidirectional: true },
+  { cell: 'lstm', T: 4, B: 3, I: 8, H: 256, variant: 'tiled-vec4', h0: true, c0: true },
+  { cell: 'lstm', T: 2, B: 3, I: 8, H: 256, variant: 'tiled', batchFirst: true },
+  { cell: 'gru', T: 3, B: 3, I: 8, H: 256, variant: 'step', bidirectional: true },
+  { cell: 'rnn_tanh', T: 5, B: 3, I: 8, H: 256, variant: 'persistent', h0: true },
+  { cell: 'lstm', T: 3, B: 3, I: 8, H: 512, variant: 'tiled', constants: true, tile: { BT: 1, UNITS: 128, ROWS: 2 } },
+  { cell: 'gru', T: 3, B: 3, I: 8, H: 512, variant: 'tiled-vec4', bidirectional: true, batchFirst: true, h0: true },
+  { cell: 'rnn_tanh', T: 3, B: 3, I: 8, H: 512, variant: 'tiled-vec4', constants: true, tile: { BT: 2, UNITS: 16, ROWS: 4 } },
+  { cell: 'rnn_relu', T: 3, B: 3, I: 8, H: 512, variant: 'tiled', tile: { BT: 3, UNITS: 256 } },
+  { cell: 'lstm', T: 2, B: 3, I: 8, H: 512, variant: 'step', h0: true },
+  { cell: 'lstm', T: 2, B: 3, I: 8, H: 512, variant: 'persistent', c0: true },
 ];
 
 /**
@@ -191,9 +241,16 @@ function specialRnnCase(s: RnnSpec): ParityCase {
 
 const specialBase = { T: 5, B: 4, I: 4, H: 5, h0: true } as const;
 export const rnnSpecialCases: ParityCase[] = (['lstm', 'gru', 'rnn_tanh', 'rnn_relu'] as const).flatMap((cell) =>
-  (['step', 'persistent'] as const).flatMap((variant) => [
-    specialRnnCase({ ...specialBase, cell, variant, c0: cell === 'lstm' }),
-    specialRnnCase({ ...specialBase, cell, variant, H: 33, layers: 2, bidirectional: true, batchFirst: true, lanes: { KL: 4, UNITS: 8 } }),
-  ]));
+  (['step', 'persistent', 'tiled', 'tiled-vec4'] as const).flatMap((variant) => {
+    // tiled-vec4 needs H % 4 == 0: H = 8 and 32 for it, 5 and 33 for the others.
+    const v4 = variant === 'tiled-vec4';
+    return [
+      specialRnnCase({ ...specialBase, cell, variant, c0: cell === 'lstm', H: v4 ? 8 : 5 }),
+      specialRnnCase({
+        ...specialBase, cell, variant, H: v4 ? 32 : 33, layers: 2, bidirectional: true, batchFirst: true,
+        ...(variant.startsWith('tiled') ? { tile: { BT: 2, UNITS: 8, ROWS: 2 } } : { lanes: { KL: 4, UNITS: 8 } }),
+      }),
+    ];
+  }));
 
 export const rnnCases: ParityCase[] = [...rnnSpecs.map(rnnCase), ...rnnSpecialCases];

@@ -2,16 +2,22 @@
 // the variant choice, and bad input: typed errors naming the op and the shapes, before any dispatch.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Graph, LimitError, Runtime, ShapeError } from '../src/node';
-import { planRecurrence } from '../src/kernels/rnn';
+import { planRecurrence, type RnnVariant } from '../src/kernels/rnn';
 import { buildRnn, rnnDispatches, type RnnSpec } from './cases-rnn';
 
 let gpu: Runtime;
+
+/** WebGPU's default limits, as planRecurrence reads them. */
+const LIMITS = {
+  maxComputeWorkgroupsPerDimension: 65535, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384,
+  maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxStorageBuffersPerShaderStage: 8,
+};
 beforeAll(async () => {
   gpu = await Runtime.create();
 });
 afterAll(() => gpu?.destroy());
 
-async function stats(s: RnnSpec, variant?: 'step' | 'persistent') {
+async function stats(s: RnnSpec, variant?: RnnVariant) {
   const { graph, feeds } = buildRnn(s);
   const family = s.cell.startsWith('rnn') ? 'rnn' : s.cell;
   const exe = await gpu.compile(graph, variant ? { variants: { [family]: variant } } : {});
@@ -27,11 +33,14 @@ describe('dispatch budget', () => {
   const T = 16, L = 2;
   for (const cell of ['lstm', 'gru', 'rnn_tanh'] as const) {
     const s: RnnSpec = { cell, T, B: 2, I: 8, H: 16, layers: L, bidirectional: true, constants: true };
-    it(`${cell}: bidirectional, ${L} layers, T ${T}, constant weights: L(T+1) per step, 2L persistent, one submit`, async () => {
-      const step = await stats(s, 'step');
-      expect(step.dispatches, step.steps.join('\n')).toBe(L * (T + 1));
-      expect(step.submits).toBe(1);
-      expect(step.steps.filter((x) => x.includes('input projection'))).toHaveLength(L);
+    it(`${cell}: bidirectional, ${L} layers, T ${T}, constant weights: L(T+1) per step or tiled, 2L persistent, one submit`, async () => {
+      for (const v of ['step', 'tiled', 'tiled-vec4'] as const) {
+        const step = await stats(s, v);
+        expect(step.dispatches, step.steps.join('\n')).toBe(L * (T + 1));
+        expect(step.submits).toBe(1);
+        expect(step.steps.filter((x) => x.includes('input projection'))).toHaveLength(L);
+        expect(step.steps.filter((x) => x.includes(`(${v} `))).toHaveLength(L * T);
+      }
       const persistent = await stats(s, 'persistent');
       expect(persistent.dispatches, persistent.steps.join('\n')).toBe(2 * L);
       expect(persistent.submits).toBe(1);
@@ -44,13 +53,18 @@ describe('dispatch budget', () => {
     expect(r.dispatches).toBe(L * (5 + 2));
     expect(r.submits).toBe(1);
   });
-  it('the engine picks persistent for small H and per-step dispatches for large H', async () => {
+  it('the engine picks persistent for one row of small H, step for one row of large H, and tiled for a batch', async () => {
     const small = await stats({ cell: 'lstm', T: 8, B: 1, I: 4, H: 64 });
     expect(small.dispatches).toBe(2);
     expect(small.steps[1]).toMatch(/all 8 steps .*persistent/);
     const large = await stats({ cell: 'gru', T: 8, B: 1, I: 4, H: 130 });
     expect(large.dispatches).toBe(9);
     expect(large.steps[1]).toMatch(/step 0 .*\(step /);
+    const batch = await stats({ cell: 'rnn_tanh', T: 8, B: 3, I: 4, H: 16 });
+    expect(batch.dispatches).toBe(9);
+    expect(batch.steps[1]).toMatch(/step 0 .*\(tiled-vec4 BT3xU16xR1\)/);
+    const odd = await stats({ cell: 'lstm', T: 3, B: 2, I: 4, H: 5 });
+    expect(odd.steps[1]).toMatch(/step 0 .*\(tiled BT2xU8xR1\)/);
   });
 });
 
@@ -121,15 +135,49 @@ describe('bad input', () => {
     await expect(gpu.compile(g, { variants: { lstm: 'persistent' } })).rejects.toThrow(
       /lstm: the persistent variant keeps B\*H = 16\*1024 state values .* in workgroup memory; the device allows \d+ bytes/,
     );
-    await expect(gpu.compile(g, { variants: { lstm: 'fused' } })).rejects.toThrow(/lstm: unknown variant 'fused'; the variants are step, persistent/);
+    await expect(gpu.compile(g, { variants: { lstm: 'fused' } })).rejects.toThrow(/lstm: unknown variant 'fused'; the variants are step, persistent, tiled/);
+  });
+
+  it('persistent at B = 65, H = 512 passes 32 KiB of workgroup memory: a LimitError; tiled runs it', () => {
+    const shape = { cell: 'lstm' as const, T: 3, B: 65, H: 512, D: 1, hasBias: true, hasH0: false, hasC0: false, wStrides: [512, 1] as [number, number] };
+    const limits = { ...LIMITS, maxComputeWorkgroupStorageSize: 32768 };
+    expect(() => planRecurrence(shape, { variants: { lstm: 'persistent' } }, limits)).toThrow(LimitError);
+    expect(() => planRecurrence(shape, { variants: { lstm: 'persistent' } }, limits)).toThrow(
+      /lstm: the persistent variant keeps B\*H = 65\*512 state values \(399360 bytes .*\) in workgroup memory; the device allows 32768 bytes/,
+    );
+    const tiled = planRecurrence(shape, undefined, limits);
+    expect(tiled.variant).toBe('tiled-vec4');
+    expect(tiled.plan(0, 0, 65, 1).grid).toEqual([8, 17, 1]);
+  });
+
+  it('batch rows spread evenly over the tiles: up to 8 a thread on a CPU emulator, 4 on a GPU', () => {
+    const shape = { cell: 'lstm' as const, T: 3, B: 10, H: 64, D: 1, hasBias: true, hasH0: false, hasC0: false, wStrides: [64, 1] as [number, number] };
+    const grid = (B: number, emulated: boolean) => planRecurrence({ ...shape, B }, undefined, { ...LIMITS, emulated }).plan(0, 0, B, 1);
+    expect(grid(10, true).variant).toBe('tiled-vec4 BT5xU32xR1');
+    expect(grid(10, false).variant).toBe('tiled-vec4 BT4xU64xR1');
+    expect(grid(64, true).grid).toEqual([2, 8, 1]);
+    expect(grid(65, true).variant).toBe('tiled-vec4 BT8xU32xR1');
+    expect(grid(65, true).grid).toEqual([2, 9, 1]);
+  });
+
+  it('a tile the shader or the device cannot take is a LimitError naming it', () => {
+    const shape = { cell: 'gru' as const, T: 3, B: 8, H: 64, D: 2, hasBias: true, hasH0: true, hasC0: false, wStrides: [64, 1] as [number, number] };
+    const tiled = (c: Record<string, number>) => () => planRecurrence(shape, { variants: { gru: 'tiled-vec4' }, constants: { gru: c } }, LIMITS);
+    expect(tiled({ BT: 9 })).toThrow(/gru: tiled BT 9 rows per thread; the shader's register tile holds 1 to 8/);
+    expect(tiled({ BT: 0 })).toThrow(LimitError);
+    expect(tiled({ UNITS: 64, ROWS: 8 })).toThrow(/gru: UNITS 64 x ROWS 8 is not a workgroup the device allows \(256 invocations/);
+    expect(tiled({ UNITS: 512 })).toThrow(LimitError);
+    expect(tiled({ BT: 4, UNITS: 32, ROWS: 2 })().plan(0, 0, 8, 1).grid).toEqual([2, 1, 2]);
+    // vec4 loads along k need H % 4 == 0 and W_hh rows contiguous: else a ShapeError, and tiled (scalar) is the choice.
+    const odd = { ...shape, H: 33, wStrides: [33, 1] as [number, number] };
+    expect(() => planRecurrence(odd, { variants: { gru: 'tiled-vec4' } }, LIMITS)).toThrow(/gru: variant 'tiled-vec4' needs H % 4 == 0 .* got H 33/);
+    expect(planRecurrence(odd, undefined, LIMITS).variant).toBe('tiled');
+    expect(planRecurrence({ ...shape, wStrides: [1, 192] }, undefined, LIMITS).variant).toBe('tiled');
   });
 
   it('more storage buffers than the device binds per stage is a LimitError', () => {
-    const limits = {
-      maxComputeWorkgroupsPerDimension: 65535, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384,
-      maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxStorageBuffersPerShaderStage: 4,
-    };
-    const shape = { cell: 'lstm' as const, T: 4, B: 1, H: 8, D: 1, hasBias: true, hasH0: false, hasC0: false };
+    const limits = { ...LIMITS, maxStorageBuffersPerShaderStage: 4 };
+    const shape = { cell: 'lstm' as const, T: 4, B: 1, H: 8, D: 1, hasBias: true, hasH0: false, hasC0: false, wStrides: [8, 1] as [number, number] };
     expect(() => planRecurrence(shape, undefined, limits)).toThrow(/lstm: shaders\/rnn.wgsl:rnn_persistent binds 8 storage buffers; the device allows 4/);
     expect(planRecurrence(shape, undefined, { ...limits, maxStorageBuffersPerShaderStage: 8 }).variant).toBe('persistent');
   });

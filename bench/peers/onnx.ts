@@ -93,7 +93,8 @@ export interface OnnxModel {
   nodes: OnnxNode[];
   inputs: OnnxValue[];
   outputs: OnnxValue[];
-  initializers?: { name: string; shape: number[]; data: Float32Array | Int32Array }[];
+  /** A BigInt64Array is written as int64 (Reshape's shape operand wants it). */
+  initializers?: { name: string; shape: number[]; data: Float32Array | Int32Array | BigInt64Array }[];
   /** Opset of the default domain (default 17); com.microsoft is imported at version 1 when used. */
   opset?: number;
 }
@@ -121,10 +122,11 @@ function valueInfo(v: OnnxValue): Writer {
   return new Writer().string(1, v.name).message(2, new Writer().message(1, tensorType));
 }
 
-function tensor(name: string, shape: number[], data: Float32Array | Int32Array): Writer {
+function tensor(name: string, shape: number[], data: Float32Array | Int32Array | BigInt64Array): Writer {
   const t = new Writer();
   if (shape.length) t.packed(1, shape);
-  t.int(2, data instanceof Float32Array ? ONNX_DTYPE.float : ONNX_DTYPE.int32).string(8, name);
+  const dtype = data instanceof Float32Array ? ONNX_DTYPE.float : data instanceof BigInt64Array ? ONNX_DTYPE.int64 : ONNX_DTYPE.int32;
+  t.int(2, dtype).string(8, name);
   // raw_data is little-endian, as typed arrays are on every platform a browser runs on.
   return t.bytesField(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }

@@ -157,32 +157,57 @@ function maskBias(s: AttnSpec, nb: number): Float32Array {
 
 /**
  * ONNX LSTM (gates i, o, f, c: torch blocks 0, 3, 1, 2) and GRU (z, r, h: torch blocks 1, 0, 2, with
- * linear_before_reset = 1, torch's semantics). W [1, G·H, I], R [1, G·H, H], B [1, 2·G·H] = [Wb, Rb].
+ * linear_before_reset = 1, torch's semantics). Per layer: W [D, G·H, In], R [D, G·H, H], B [D, 2·G·H]
+ * = [Wb, Rb] per direction (forward, then reverse). Y is [T, D, B, H]: with one direction it is
+ * torch's [T, B, H] as it is; with two it is transposed and reshaped to torch's [T, B, D·H], which
+ * is also the next layer's input.
  */
 function recurrent(s: RnnSpec, data: CaseData): OrtBuilt {
-  const { T, B, I, H } = s;
+  const { T, B, I, H, layers: L } = s;
+  const D = s.bidirectional ? 2 : 1;
   const lstm = s.op === 'lstm';
   const G = lstm ? 4 : 3;
   const order = lstm ? [0, 3, 1, 2] : [1, 0, 2];
   const p = (name: string) => permuteGates(f32(data, name), G, order);
-  const bias = new Float32Array(2 * G * H);
-  bias.set(p('bias_ih_l0'));
-  bias.set(p('bias_hh_l0'), G * H);
-  const attrs: Record<string, number> = { hidden_size: H };
+  const attrs: Record<string, number | string> = { hidden_size: H };
+  if (D === 2) attrs.direction = 'bidirectional';
   if (!lstm) attrs.linear_before_reset = 1;
+  const nodes: OnnxModel['nodes'] = [];
+  const initializers: NonNullable<OnnxModel['initializers']> = [];
+  let input = 'x';
+  for (let l = 0; l < L; l++) {
+    const inSize = l === 0 ? I : D * H;
+    const W = new Float32Array(D * G * H * inSize), R = new Float32Array(D * G * H * H), bias = new Float32Array(D * 2 * G * H);
+    for (let d = 0; d < D; d++) {
+      const sfx = `_l${l}${d ? '_reverse' : ''}`;
+      W.set(p(`weight_ih${sfx}`), d * G * H * inSize);
+      R.set(p(`weight_hh${sfx}`), d * G * H * H);
+      bias.set(p(`bias_ih${sfx}`), d * 2 * G * H);
+      bias.set(p(`bias_hh${sfx}`), (d * 2 + 1) * G * H);
+    }
+    initializers.push(
+      { name: `W${l}`, shape: [D, G * H, inSize], data: W },
+      { name: `R${l}`, shape: [D, G * H, H], data: R },
+      { name: `B${l}`, shape: [D, 2 * G * H], data: bias },
+    );
+    const y = l === L - 1 && D === 1 ? 'y' : `y${l}`;
+    nodes.push({ op: lstm ? 'LSTM' : 'GRU', inputs: [input, `W${l}`, `R${l}`, `B${l}`], outputs: [y], attrs });
+    input = y;
+    if (D === 2) {
+      const out = l === L - 1 ? 'y' : `x${l + 1}`;
+      nodes.push(
+        { op: 'Transpose', inputs: [y], outputs: [`${y}t`], attrs: { perm: [0, 2, 1, 3] } },
+        { op: 'Reshape', inputs: [`${y}t`, 'stacked'], outputs: [out] },
+      );
+      input = out;
+    }
+  }
+  if (D === 2) initializers.push({ name: 'stacked', shape: [3], data: BigInt64Array.of(BigInt(T), BigInt(B), BigInt(D * H)) });
+  const kind = lstm ? 'LSTM' : 'GRU (linear_before_reset = 1)';
   return {
-    model: {
-      nodes: [{ op: lstm ? 'LSTM' : 'GRU', inputs: ['x', 'W', 'R', 'B'], outputs: ['y'], attrs }],
-      inputs: [f('x', [T, B, I])], outputs: [f('y', [T, 1, B, H])],
-      initializers: [
-        { name: 'W', shape: [1, G * H, I], data: p('weight_ih_l0') },
-        { name: 'R', shape: [1, G * H, H], data: p('weight_hh_l0') },
-        { name: 'B', shape: [1, 2 * G * H], data: bias },
-      ],
-    },
-    // Y is [T, 1, B, H]: with one direction, the same values in the same order as torch's [T, B, H].
+    model: { nodes, inputs: [f('x', [T, B, I])], outputs: [f('y', D === 2 ? [T, B, D * H] : [T, 1, B, H])], initializers },
     feeds: { x: { data: f32(data, 'x'), dims: [T, B, I] } }, toRef: (y) => y,
-    note: lstm ? 'LSTM' : 'GRU (linear_before_reset = 1)',
+    note: L > 1 || D > 1 ? `${L} ${kind} nodes${D > 1 ? ', bidirectional, each output transposed and reshaped to [T, B, 2H]' : ''}` : kind,
   };
 }
 

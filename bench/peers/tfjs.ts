@@ -116,25 +116,44 @@ function attention(tf: Tf, s: Extract<OpSpec, { op: 'attention' }>, data: CaseDa
 type RnnSpec = Extract<OpSpec, { op: 'lstm' | 'gru' }>;
 
 function lstmLayer(tf: Tf, s: RnnSpec, data: CaseData): Built {
-  const { T, B, I, H } = s;
+  const { T, B, I, H, layers: L } = s;
+  const D = s.bidirectional ? 2 : 1;
   // Keras gate order i, f, c, o is torch's i, f, g, o; sigmoid recurrence (TF.js defaults to hardSigmoid).
-  const layer = tf.layers.lstm({ units: H, returnSequences: true, recurrentActivation: 'sigmoid', activation: 'tanh', unitForgetBias: false });
-  tf.tidy(() => {
-    layer.apply(tf.zeros([B, T, I]));
+  // Zero initializers: the weights are set below, and the default orthogonal one runs a QR of the
+  // [H, 4H] recurrent kernel on the GPU (at H = 512 it took SwiftShader's GPU process down here).
+  const lstm = () => tf.layers.lstm({
+    units: H, returnSequences: true, recurrentActivation: 'sigmoid', activation: 'tanh', unitForgetBias: false,
+    kernelInitializer: 'zeros', recurrentInitializer: 'zeros',
   });
-  const bias = f32(data, 'bias_ih_l0').map((b, i) => b + f32(data, 'bias_hh_l0')[i]);
-  const weights = [
-    tf.tensor2d(transpose2d(f32(data, 'weight_ih_l0'), 4 * H, I), [I, 4 * H]),
-    tf.tensor2d(transpose2d(f32(data, 'weight_hh_l0'), 4 * H, H), [H, 4 * H]),
-    tf.tensor1d(bias),
-  ];
-  layer.setWeights(weights);
+  // A bidirectional stack concatenates forward and backward outputs, as torch's [.., 2H] does.
+  const layers = Array.from({ length: L }, () => (D === 2 ? tf.layers.bidirectional({ layer: lstm(), mergeMode: 'concat' }) : lstm()));
+  tf.tidy(() => {
+    let y = tf.zeros([B, T, I]);
+    for (const layer of layers) y = layer.apply(y) as Tensor;
+  });
+  const weights: Tensor[] = [];
+  layers.forEach((layer, l) => {
+    const w: Tensor[] = [];
+    for (let d = 0; d < D; d++) {
+      const sfx = `_l${l}${d ? '_reverse' : ''}`;
+      const inSize = l === 0 ? I : D * H;
+      const bias = f32(data, `bias_ih${sfx}`).map((b, i) => b + f32(data, `bias_hh${sfx}`)[i]);
+      w.push(
+        tf.tensor2d(transpose2d(f32(data, `weight_ih${sfx}`), 4 * H, inSize), [inSize, 4 * H]),
+        tf.tensor2d(transpose2d(f32(data, `weight_hh${sfx}`), 4 * H, H), [H, 4 * H]),
+        tf.tensor1d(bias),
+      );
+    }
+    layer.setWeights(w);
+    weights.push(...w);
+  });
+  const what = D === 2 ? `${L} tf.layers.bidirectional(tf.layers.lstm) (concat)` : L > 1 ? `${L} tf.layers.lstm` : 'tf.layers.lstm';
   return {
-    forward: ([x]) => layer.apply(x) as Tensor,
-    // TF.js layers are batch-first: x [B, T, I] in, y [B, T, H] out.
+    forward: ([x]) => layers.reduce((y, layer) => layer.apply(y) as Tensor, x),
+    // TF.js layers are batch-first: x [B, T, I] in, y [B, T, D·H] out.
     inputs: [{ data: swap12(f32(data, 'x'), 1, T, B, I), shape: [B, T, I] }],
-    toRef: (y) => swap12(y, 1, B, T, H),
-    weights, dispose: () => layer.dispose(), note: "tf.layers.lstm (recurrentActivation 'sigmoid')",
+    toRef: (y) => swap12(y, 1, B, T, D * H),
+    weights, dispose: () => layers.forEach((layer) => layer.dispose()), note: `${what} (recurrentActivation 'sigmoid')`,
   };
 }
 
@@ -172,6 +191,7 @@ export class TfjsPeer implements Peer {
   async setup(spec: OpSpec, data: CaseData): Promise<PeerJob> {
     const cellLoop = this.impl === 'tfjs-webgpu:cell-loop';
     if (cellLoop && spec.op !== 'lstm') throw new PeerSkip('the basicLSTMCell loop is for LSTM cases only');
+    if (cellLoop && spec.op === 'lstm' && (spec.layers > 1 || spec.bidirectional)) throw new PeerSkip('the basicLSTMCell loop is one layer, one direction; tf.layers runs the stack');
     const tf = await loadTf();
     const b = build(tf, spec, data, cellLoop);
     const once = async () => {

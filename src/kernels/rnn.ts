@@ -1,13 +1,13 @@
-// Plans the recurrences of shaders/rnn.wgsl: the variant (one dispatch per timestep, or one persistent
-// workgroup per direction looping over all timesteps), its tunables and the per-step uniforms. The
-// input projection is a matmul, planned by ops/rnn.ts.
+// Plans the recurrences of shaders/rnn.wgsl: the variant (a dispatch per timestep, one workgroup per
+// batch row or batch-tiled, or one persistent workgroup per direction looping over all timesteps), its
+// tunables and the per-step uniforms. The input projection is a matmul, planned by ops/rnn.ts.
 import rnnCode from '../../shaders/rnn.wgsl?raw';
 import { LimitError, ShapeError } from '../errors';
 import { cellOp, type Cell } from '../graph/ir';
 import { entryLayout } from '../runtime/reflect';
 import { nextPow2, pickConstants, shaderOf, type Constants, type DeviceLimits, type KernelOverrides, type KernelPlan, type Shader } from './kernel';
 
-export const RNN_VARIANTS = ['step', 'persistent'] as const;
+export const RNN_VARIANTS = ['step', 'persistent', 'tiled', 'tiled-vec4'] as const;
 export type RnnVariant = (typeof RNN_VARIANTS)[number];
 
 type Family = ReturnType<typeof cellOp>;
@@ -55,6 +55,8 @@ export interface RecurrenceShape {
   hasBias: boolean;
   hasH0: boolean;
   hasC0: boolean;
+  /** W_hh's [row, k] element strides (both directions share them). */
+  wStrides: [number, number];
 }
 
 export interface RecurrenceLimits extends DeviceLimits {
@@ -70,15 +72,27 @@ export interface Recurrence {
   constants: Record<string, number | boolean>;
   /** Dispatches per layer for the recurrence (T, or 1 when persistent). */
   dispatches: number;
-  /** `wStrides`: W_hh's [row, k] element strides (both directions share them). */
-  plan(step: number, layer: number, tStride: number, bStride: number, wStrides: [number, number]): KernelPlan;
+  /**
+   * The tiled variants read h_prev from `hprev` (h0 at step 0) and write h to `hnext`, two buffers
+   * that take turns (the last step's hnext is hN), rather than from out and to hN.
+   */
+  pingPong: boolean;
+  plan(step: number, layer: number, tStride: number, bStride: number): KernelPlan;
 }
 
+/** Rows of the tiled variants' register tile (MAX_BT in the shader). */
+export const MAX_BT = 8;
+
 /**
- * Chooses and checks the variant. The persistent variant runs in one workgroup per direction, so it
- * wins where the per-timestep dispatch cost outweighs the work of one step: small hidden sizes and
- * batches. It is chosen for H <= 64 and B*H <= 512 when its state fits the workgroup memory (at
- * T = 16, B = 1, H = 64: 0.73 against 0.99 ms per sequence on lavapipe, a tie on SwiftShader).
+ * Chooses and checks the variant, then its tunables.
+ * - persistent: one workgroup per direction loops over all T steps, so it pays one dispatch per
+ *   layer, but one workgroup is one core on a CPU emulator and one SM on a GPU. Chosen for B = 1 and
+ *   H <= 64 when its state fits workgroup memory.
+ * - tiled-vec4 and tiled: a dispatch per step, each thread a register tile of BT rows x one unit's G
+ *   gates: W_hh is read once per BT rows. The choice for every batch of 2 or more (tiled-vec4 where
+ *   H % 4 == 0 and W_hh's rows are contiguous).
+ * - step: a dispatch per step, one workgroup per batch row, KL lanes per dot product: at B = 1 on a
+ *   GPU it spreads one row's work widest; the choice for B = 1 and H > 64.
  */
 export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | undefined, limits: RecurrenceLimits): Recurrence {
   const family = cellOp(s.cell);
@@ -93,65 +107,96 @@ export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | 
   // KL lanes split each dot product along k, so lanes read consecutive W_hh elements (coalesced on a
   // GPU) and a step's latency is H/KL multiply-adds, at the price of a barrier and a reduction. CPU
   // emulators pay dearly for barriers: there KL = 1 (one thread per hidden unit, no barrier) ran an
-  // LSTM of T = 16, H = 64 1.8x (persistent, KL 4) to 7x (step, KL 16) faster on SwiftShader. Storing
-  // W_hh transposed for KL = 1, or vec4 loads along k, made no difference there beyond the noise.
+  // LSTM of T = 16, H = 64 1.8x (persistent, KL 4) to 7x (step, KL 16) faster on SwiftShader. In the
+  // step variant, storing W_hh transposed for KL = 1, or vec4 loads along k, made no difference there
+  // beyond the noise.
   const kl = (units: number) => (limits.emulated ? 1 : Math.max(1, Math.min(h2, 16, Math.floor(maxInv / units))));
-  // Persistent: a tile of up to 64 units covers H = 64 in one pass per step. Step: smaller tiles, so
-  // the grid spreads over more workgroups.
+  // Persistent: a tile of up to 64 units covers H = 64 in one pass per step.
   const pUnits = Math.min(h2, 64, maxInv);
-  const persistentDefaults = { UNITS: pUnits, KL: kl(pUnits) };
-  const stepUnits = Math.min(h2, limits.emulated ? 64 : 8);
-  const stepDefaults = { UNITS: stepUnits, KL: kl(stepUnits) };
-  const persistent: Constants = { ...pickConstants(family, persistentDefaults, overrides), BH: s.B * s.H };
+  const persistent: Constants = { ...pickConstants(family, { UNITS: pUnits, KL: kl(pUnits) }, overrides), BH: s.B * s.H };
   // hs (h, double-buffered) and cs (LSTM's c; one element for the other cells, which name it too).
   const state = wgBytes(2 * s.B * s.H) + wgBytes(s.cell === 'lstm' ? s.B * s.H : 1);
   const persistentBytes = state + PART_BYTES * Number(persistent.KL) * Number(persistent.UNITS);
   const fits = persistentBytes <= limits.maxComputeWorkgroupStorageSize;
-  const variant: RnnVariant = requested === 'step' || requested === 'persistent'
-    ? requested
-    : fits && s.H <= 64 && s.B * s.H <= 512 ? 'persistent' : 'step';
+  const [wStrideR, wStrideK] = s.wStrides;
+  const vec4 = s.H % 4 === 0 && wStrideK === 1 && wStrideR % 4 === 0;
+  const variant: RnnVariant = requested !== undefined
+    ? (requested as RnnVariant)
+    : s.B === 1 ? (fits && s.H <= 64 ? 'persistent' : 'step') : vec4 ? 'tiled-vec4' : 'tiled';
+  if (variant === 'tiled-vec4' && !vec4) {
+    throw new ShapeError(
+      `${op}: variant 'tiled-vec4' needs H % 4 == 0 and W_hh rows contiguous at a multiple of 4; got H ${s.H}, W_hh strides [${wStrideR}, ${wStrideK}]`,
+    );
+  }
+  const tiled = variant === 'tiled' || variant === 'tiled-vec4';
   if (variant === 'persistent' && !fits) {
     throw new LimitError(
       `${op}: the persistent variant keeps B*H = ${s.B}*${s.H} state values (${state} bytes with its ${persistentBytes - state} ` +
         `bytes of partial sums: ${persistentBytes}) in workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize} bytes`,
     );
   }
-  const constants = variant === 'persistent' ? persistent : pickConstants(family, stepDefaults, overrides);
-  const lanes = Number(constants.KL), units = Number(constants.UNITS);
-  if (!(lanes >= 1 && units >= 1) || lanes * units > limits.maxComputeInvocationsPerWorkgroup ||
-      lanes > limits.maxComputeWorkgroupSizeX || units > limits.maxComputeWorkgroupSizeY) {
+  let constants: Constants;
+  let wg: [number, number];
+  let grid: [number, number, number];
+  let label: string;
+  if (tiled) {
+    // Rows spread evenly over the tiles (B = 10: 5 + 5, not 8 + 2). On a CPU emulator every load
+    // costs, so the tile is as tall as it goes: at T = 16, B = 64, H = 128 on SwiftShader, BT 8 x
+    // UNITS 32 ran the layer about 1.4x faster than BT 4 x UNITS 64. On a GPU a tile of 8 rows x 4
+    // gates holds 32 accumulators per thread; 4 rows, and wider workgroups, are a guess, unmeasured.
+    const tallest = limits.emulated ? MAX_BT : 4;
+    const bt = Math.ceil(s.B / Math.ceil(s.B / tallest));
+    constants = pickConstants(family, { UNITS: Math.min(h2, limits.emulated ? 32 : 64, maxInv), ROWS: 1, BT: bt }, overrides);
+    const BT = Number(constants.BT), units = Number(constants.UNITS), rows = Number(constants.ROWS);
+    if (!(Number.isInteger(BT) && BT >= 1 && BT <= MAX_BT)) {
+      throw new LimitError(`${op}: tiled BT ${BT} rows per thread; the shader's register tile holds 1 to ${MAX_BT}`);
+    }
+    wg = [units, rows];
+    grid = [Math.ceil(s.H / units), Math.ceil(s.B / (rows * BT)), s.D];
+    label = `${variant} BT${BT}xU${units}xR${rows}`;
+  } else {
+    // Step: smaller tiles than persistent's on a GPU, so the grid spreads over more workgroups.
+    const stepUnits = Number(overrides?.constants?.[family]?.UNITS ?? Math.min(h2, limits.emulated ? 64 : 8));
+    constants = variant === 'persistent' ? persistent : pickConstants(family, { UNITS: stepUnits, KL: kl(stepUnits) }, overrides);
+    const units = Number(constants.UNITS);
+    wg = [Number(constants.KL), units];
+    grid = variant === 'persistent' ? [1, 1, s.D] : [Math.ceil(s.H / units), s.B, s.D];
+    label = `${variant} KL${wg[0]}xU${units}`;
+  }
+  const [x, y] = wg;
+  const names = tiled ? ['UNITS', 'ROWS'] : ['KL', 'UNITS'];
+  if (!(Number.isInteger(x) && Number.isInteger(y) && x >= 1 && y >= 1) || x * y > limits.maxComputeInvocationsPerWorkgroup ||
+      x > limits.maxComputeWorkgroupSizeX || y > limits.maxComputeWorkgroupSizeY) {
     throw new LimitError(
-      `${op}: KL ${lanes} x UNITS ${units} is not a workgroup the device allows ` +
+      `${op}: ${names[0]} ${x} x ${names[1]} ${y} is not a workgroup the device allows ` +
         `(${limits.maxComputeInvocationsPerWorkgroup} invocations, x <= ${limits.maxComputeWorkgroupSizeX}, y <= ${limits.maxComputeWorkgroupSizeY})`,
     );
   }
-  const partBytes = PART_BYTES * lanes * units;
+  const partBytes = tiled ? 0 : PART_BYTES * x * y;
   if (partBytes > limits.maxComputeWorkgroupStorageSize) {
-    throw new LimitError(`${op}: KL ${lanes} x UNITS ${units} need ${partBytes} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`);
+    throw new LimitError(`${op}: KL ${x} x UNITS ${y} need ${partBytes} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`);
   }
   constants.CELL = CELL[s.cell];
   constants.HAS_H0 = s.hasH0;
   if (family === 'lstm') constants.HAS_C0 = s.hasC0;
   if (family === 'gru') constants.HAS_BIAS = s.hasBias;
-  if (variant === 'step') constants.BH = 1;
-  const entry = `rnn_${variant}`;
+  if (variant !== 'persistent') constants.BH = 1;
+  const entry = `rnn_${variant.replace('-', '_')}`;
   const storage = entryLayout(shader, entry).bindings.filter((b) => b.type !== 'uniform').length;
   if (storage > limits.maxStorageBuffersPerShaderStage) {
     throw new LimitError(
       `${op}: ${shader.file}:${entry} binds ${storage} storage buffers; the device allows ${limits.maxStorageBuffersPerShaderStage} per shader stage`,
     );
   }
-  const tiles = Math.ceil(s.H / units);
-  const grid: [number, number, number] = variant === 'persistent' ? [1, 1, s.D] : [tiles, s.B, s.D];
   if (grid[0] > limits.maxComputeWorkgroupsPerDimension || grid[1] > limits.maxComputeWorkgroupsPerDimension) {
     throw new LimitError(`${op}: a grid of ${grid.join(' x ')} workgroups passes the device's ${limits.maxComputeWorkgroupsPerDimension} per dimension`);
   }
   return {
     family, variant, shader, entry, constants,
     dispatches: variant === 'persistent' ? 1 : s.T,
-    plan: (step, layer, tStride, bStride, [wStrideR, wStrideK]) => ({
-      shader, entry, constants, grid,
-      variant: `${variant} KL${lanes}xU${units}`,
+    pingPong: tiled,
+    plan: (step, layer, tStride, bStride) => ({
+      shader, entry, constants, grid, variant: label,
       uniforms: { T: s.T, B: s.B, H: s.H, D: s.D, step, stateBase: layer * s.D * s.B * s.H, tStride, bStride, wStrideR, wStrideK },
     }),
   };

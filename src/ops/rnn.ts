@@ -1,13 +1,13 @@
 // The recurrent stacks (torch.nn.LSTM, GRU, RNN): the builder with torch's names and shapes, and the
 // lowering to shaders/rnn.wgsl (one shader for the three cells). Per layer: the input projection of
 // all timesteps as one GEMM (both biases folded in), then the recurrence: one dispatch per timestep
-// covering both directions, or one persistent dispatch (kernels/rnn.ts chooses). Layer l+1's GEMM
-// reads layer l's output; every dispatch goes into the executor's one pass.
+// covering both directions (batch-tiled or per row), or one persistent dispatch (kernels/rnn.ts
+// chooses). Layer l+1's GEMM reads layer l's output; every dispatch goes into the executor's one pass.
 import { ShapeError, fmtShape } from '../errors';
 import type { View } from '../kernels/kernel';
 import { ACT, matmulBind, planMatmul } from '../kernels/matmul';
 import { planRecurrence, type Recurrence } from '../kernels/rnn';
-import { checkRnnParamShapes, GATES, rnnParamNames, type Cell, type GraphLike as Graph, type GraphNode, type NodeOf, type Tensor } from '../graph/ir';
+import { cellOp, checkRnnParamShapes, GATES, rnnParamNames, type Cell, type GraphLike as Graph, type GraphNode, type NodeOf, type Tensor } from '../graph/ir';
 import { contiguous, type Bind, type LowerCtx, type Val } from '../graph/lower-ctx';
 import { rnn } from '../reference/rnn';
 import type { Value } from '../reference/core';
@@ -95,8 +95,7 @@ function lowerRnn(ctx: LowerCtx, n: RnnGraphNode): Val[] {
   const D = n.node.bidirectional ? 2 : 1;
   const xs = ctx.graph.nodes[n.inputs[0]].shape;
   const [T, B] = batchFirst ? [xs[1], xs[0]] : [xs[0], xs[1]];
-  const rec = planRecurrence({ cell, T, B, H, D, hasBias, hasH0, hasC0 }, ctx.overrides, ctx.limits);
-  const name = `${rec.family}#${n.id}`;
+  const name = `${cellOp(cell)}#${n.id}`;
   const rows = T * B;
   const [tStride, bStride] = batchFirst ? [1, T] : [B, 1];
 
@@ -106,20 +105,34 @@ function lowerRnn(ctx: LowerCtx, n: RnnGraphNode): Val[] {
   const state = [D * L, B, H];
   const hN = ctx.slot('temp', name, state, 'f32');
   const cN = cell === 'lstm' ? ctx.slot('temp', name, state, 'f32') : undefined;
+  // The tiled variants' second h buffer, taking turns with hN (made when a layer first needs it).
+  let hOther: number | undefined;
 
   let input = ctx.dense(n, ctx.arg(n, 0));
   for (let l = 0; l < L; l++) {
+    const param = (p: string, d: number) => ctx.arg(n, 1 + n.node.paramNames.indexOf(`${p}_l${l}${d ? '_reverse' : ''}`));
+    const { whh, strides } = recurrentWeights(ctx, n, [param('weight_hh', 0), param('weight_hh', D - 1)]);
+    const rec = planRecurrence({ cell, T, B, H, D, hasBias, hasH0, hasC0, wStrides: strides }, ctx.overrides, ctx.limits);
     const xproj = ctx.slot('temp', name, [rows, D * GATES[cell] * H], 'f32');
     project(ctx, n, l, input, xproj);
     const out = ctx.slot('temp', name, l === L - 1 ? n.shape : [rows, D * H], 'f32');
-    const param = (p: string, d: number) => ctx.arg(n, 1 + n.node.paramNames.indexOf(`${p}_l${l}${d ? '_reverse' : ''}`));
-    const { whh, strides } = recurrentWeights(ctx, n, [param('weight_hh', 0), param('weight_hh', D - 1)]);
     const bhh = hasBias ? [0, D - 1].map((d) => ctx.dense(n, param('bias_hh', d)).slot) : ['dummy' as const, 'dummy' as const];
-    const bind = recurrenceBind(rec, xproj, whh, bhh, h0, c0, out, hN, cN);
-    const writes = [out, hN, ...(cN === undefined ? [] : [cN])];
+    const bind = recurrenceBind(rec, xproj, whh, bhh, c0, out, cN);
+    const cWrites = cN === undefined ? [] : [cN];
+    if (rec.pingPong) hOther ??= ctx.slot('temp', name, state, 'f32');
     for (let s = 0; s < rec.dispatches; s++) {
       const what = rec.variant === 'persistent' ? `all ${T} steps` : `step ${s}`;
-      ctx.step(`${name} layer ${l} ${what} [B ${B}, H ${H}, D ${D}]`, rec.plan(s, l, tStride, bStride, strides), bind, writes, rec.dispatches === 1 ? rows * D * H : B * D * H);
+      const label = `${name} layer ${l} ${what} [B ${B}, H ${H}, D ${D}]`;
+      const count = rec.dispatches === 1 ? rows * D * H : B * D * H;
+      const plan = rec.plan(s, l, tStride, bStride);
+      if (rec.pingPong) {
+        // Step s writes hN when T - 1 - s is even, so the last step writes hN; it reads what step s - 1 wrote.
+        const writesTo = (k: number) => ((T - 1 - k) % 2 === 0 ? hN : hOther!);
+        const hprev = s > 0 ? writesTo(s - 1) : h0;
+        ctx.step(label, plan, { ...bind, hprev, hnext: writesTo(s) }, [out, writesTo(s), ...cWrites], count);
+      } else {
+        ctx.step(label, plan, { ...bind, h0, hN }, [out, hN, ...cWrites], count);
+      }
     }
     input = contiguous(out, l === L - 1 ? n.shape : [rows, D * H]);
   }
@@ -137,14 +150,14 @@ function recurrentWeights(ctx: LowerCtx, n: RnnGraphNode, w: Val[]): { whh: numb
   return { whh: w.map((v) => ctx.dense(n, v).slot), strides: [w[0].shape[1], 1] };
 }
 
-/** Every operand of shaders/rnn.wgsl; those the cell lacks (c0 and cN but for LSTM, bhh* but for GRU) are dummies. */
-function recurrenceBind(
-  rec: Recurrence, xproj: number, whh: number[], bhh: (number | 'dummy')[], h0: number | 'dummy', c0: number | 'dummy',
-  out: number, hN: number, cN: number | undefined,
-): Bind {
+/**
+ * The operands of shaders/rnn.wgsl every step of a layer binds (the caller adds the state: h0 and hN,
+ * or hprev and hnext); those the cell lacks (c0 and cN but for LSTM, bhh* but for GRU) are dummies.
+ */
+function recurrenceBind(rec: Recurrence, xproj: number, whh: number[], bhh: (number | 'dummy')[], c0: number | 'dummy', out: number, cN: number | undefined): Bind {
   const lstm = rec.family === 'lstm', gru = rec.family === 'gru';
   return {
-    xproj, whh0: whh[0], whh1: whh[1], h0, out, hN,
+    xproj, whh0: whh[0], whh1: whh[1], out,
     c0: lstm ? c0 : 'dummy', cN: lstm ? cN! : 'dummy',
     bhh0: gru ? bhh[0] : 'dummy', bhh1: gru ? bhh[1] : 'dummy',
   };
