@@ -6,6 +6,7 @@ import { Graph, MATMUL_VARIANTS, type Feeds, type Tensor } from '../src/index';
 import { rnnParamNames } from '../src/graph/ir';
 import { numel } from '../src/graph/shapes';
 import { modelCases } from './models';
+import type { Gpt2Spec } from './peers/ort-gpt2';
 
 export interface Tolerance {
   atol: number;
@@ -19,8 +20,11 @@ export type OpSpec =
   | { op: 'layerNorm'; rows: number; len: number; eps: number }
   | { op: 'attention'; B: number; heads: number; Tq: number; Tk: number; D: number; mask: 'causal' | 'padded' | 'none'; validLens?: number[] }
   | { op: 'lstm' | 'gru'; T: number; B: number; I: number; H: number; layers: number; bidirectional: boolean }
-  /** A whole model's step: `items` (sequences, tokens) per run, for the throughput in the note. */
-  | { op: 'model'; items: number; unit: string };
+  /**
+   * A whole model's step: `items` (sequences, tokens) per run, for the throughput in the note; a
+   * GPT-2 step also says what the ORT peer builds of it (bench/peers/ort-gpt2.ts).
+   */
+  | { op: 'model'; items: number; unit: string; gpt2?: Gpt2Spec };
 
 export type Suite = 'matmul' | 'softmax' | 'layerNorm' | 'attention' | 'lstm' | 'gru' | 'model';
 

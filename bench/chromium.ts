@@ -41,7 +41,9 @@ export const SWIFTSHADER_FLAGS = [
 export async function launchChromium(): Promise<Browser> {
   const extra = process.env.CHROME_FLAGS ? process.env.CHROME_FLAGS.split(' ').filter(Boolean) : [];
   const adapter = process.env.CHROME_ADAPTER === 'default' ? [] : SWIFTSHADER_FLAGS;
-  return puppeteer.launch({ executablePath: findChrome(), headless: true, args: [...CHROME_FLAGS, ...adapter, ...extra], protocolTimeout: 600_000 });
+  // One call runs a whole case: a real-size GPT-2 prefill (reference, engine and ORT) takes many
+  // minutes on a software adapter.
+  return puppeteer.launch({ executablePath: findChrome(), headless: true, args: [...CHROME_FLAGS, ...adapter, ...extra], protocolTimeout: 3_600_000 });
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));

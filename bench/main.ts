@@ -4,7 +4,8 @@
 // the table, the ratios against the peers and the targets, and optionally the JSON report (which
 // bench/report/index.html draws).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { RuntimeInfo } from '../src/index';
 import { benchCases, caseImpls, isPeer, runKey, type BenchCase } from './cases';
@@ -15,6 +16,7 @@ import { applyRoofline, bestRoofline, progressLine, ratioTable, rooflineLine, ta
 import type { BenchResult, BenchRow, TimingOptions } from './suite';
 import { sweepImpls, SWEEPS } from './sweep';
 import { readKernelFile, SWEEP_OP, type KernelFile } from './kernel-file';
+import { DEFAULT_TUNE_TABLE, TUNED_IMPL, tuneLines } from './tune';
 
 const USAGE = `usage: npm run bench -- [options]
   --runtime chromium|node   where to run (default chromium: headless, WebGPU on its adapter, with the
@@ -33,6 +35,10 @@ const USAGE = `usage: npm run bench -- [options]
   --cpu-max SECONDS         cpu-reference gets fewer than 3 runs when 3 would pass this (default 2 x budget)
   --kernel FILE             with --sweep: a user kernel module (README, "Write your own kernel"), each of
                             its kernels for the swept op timed beside the built-in variants
+  --tune                    beside each seqgpu row, a seqgpu:tuned row: compiled with { tune: true }
+                            (variants chosen by measurement, README "Tuning"), compared in one run
+  --tune-table FILE         with --tune: the tuning table's JSON file (default ${DEFAULT_TUNE_TABLE});
+                            a table already there is reused, only what it lacks is timed
   --list                    print the selected runs and exit`;
 
 interface Args {
@@ -46,6 +52,8 @@ interface Args {
   cpuMax?: number;
   list: boolean;
   kernel?: string;
+  /** --tune: the table file (the tuned rows run only with it). */
+  tuneTable?: string;
 }
 
 class UsageError extends Error {}
@@ -85,6 +93,8 @@ function parseArgs(argv: string[]): Args | null {
       case '--no-peers': args.peers = false; break;
       case '--list': args.list = true; break;
       case '--kernel': args.kernel = value(i++, a); break;
+      case '--tune': args.tuneTable ??= DEFAULT_TUNE_TABLE; break;
+      case '--tune-table': args.tuneTable = value(i++, a); break;
       case '--help': case '-h': return null;
       default: throw new UsageError(`unknown option '${a}'`);
     }
@@ -111,7 +121,8 @@ function selectRuns(args: Args, user: string[] = []): { runs: Run[]; notes: stri
   for (const c of cases) {
     if (args.quick && !c.quick) continue;
     // --quick keeps the engine's own choice, the reference and the peers; variant rows are for full runs.
-    const impls = args.sweep ? [...sweepImpls(args.sweep), ...user.map((n) => `seqgpu:${n}`), 'cpu-reference'] : caseImpls(c, withPeers).filter((i) => !args.quick || !i.startsWith('seqgpu:'));
+    let impls = args.sweep ? [...sweepImpls(args.sweep), ...user.map((n) => `seqgpu:${n}`), 'cpu-reference'] : caseImpls(c, withPeers).filter((i) => !args.quick || !i.startsWith('seqgpu:'));
+    if (args.tuneTable) impls = impls.flatMap((i) => (i === 'seqgpu' ? [i, TUNED_IMPL] : [i]));
     for (const impl of impls) if (!args.filter || runKey(c, impl).includes(args.filter)) runs.push({ c, impl });
   }
   return { runs, notes };
@@ -128,11 +139,11 @@ interface Target {
   close(): Promise<void>;
 }
 
-async function nodeTarget(kernel?: KernelFile): Promise<Target> {
+async function nodeTarget(kernel?: KernelFile, tuneTable?: string): Promise<Target> {
   const [{ Runtime }, { measureRoofline }, { BenchRunner }, { plainLimits }] = await Promise.all([
     import('../src/node'), import('./roofline'), import('./suite'), import('../src/runtime/gpu'),
   ]);
-  const rt = await Runtime.create(); // throws if Dawn gives no adapter: no silent CPU fallback
+  const rt = await Runtime.create({ tuneTable }); // throws if Dawn gives no adapter: no silent CPU fallback
   if (kernel) (await import(/* @vite-ignore */ pathToFileURL(kernel.path).href)).default(rt.kernels);
   const runner = new BenchRunner(rt, new Map(benchCases().map((c) => [c.name, c])));
   return {
@@ -145,7 +156,7 @@ async function nodeTarget(kernel?: KernelFile): Promise<Target> {
   };
 }
 
-async function chromiumTarget(ortRuns: [string, string][], kernel?: KernelFile): Promise<Target> {
+async function chromiumTarget(ortRuns: [string, string][], kernel?: KernelFile, tuneTable?: string): Promise<Target> {
   const { launchChromium, openPage, startServer } = await import('./chromium');
   const { server, url } = await startServer();
   let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
@@ -165,7 +176,16 @@ async function chromiumTarget(ortRuns: [string, string][], kernel?: KernelFile):
       console.log(`ORT placement (verbose log, ${ortRuns.length} models): ${summary}`);
     }
     const page = await openPage(browser, url, '/bench/page.html', '__benchRunCase');
-    const info = await page.evaluate((p) => window.__benchInit(p), placements);
+    if (tuneTable) {
+      // The page's table is the Node-side file: the page reads and writes it through these.
+      const file = resolve(tuneTable);
+      await page.exposeFunction('__benchTuneRead', () => (existsSync(file) ? readFileSync(file, 'utf8') : null));
+      await page.exposeFunction('__benchTuneWrite', (text: string) => {
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, text);
+      });
+    }
+    const info = await page.evaluate((p, t) => window.__benchInit(p, t), placements, tuneTable ? resolve(tuneTable) : null);
     if (kernel) await page.evaluate((t) => window.__benchKernel(t), kernel.text);
     return {
       info,
@@ -247,7 +267,8 @@ export async function main(argv: string[]): Promise<number> {
   console.log(`bench: ${runs.length} runs in ${args.runtime}, budget ${budgetS} s per run${args.quick ? ' (quick)' : ''}`);
   for (const n of notes) console.log(`note: ${n}`);
   const ortRuns = runs.filter((r) => r.impl.startsWith('ort-webgpu')).map((r): [string, string] => [r.c.name, r.impl]);
-  const target = args.runtime === 'node' ? await nodeTarget(kernel) : await chromiumTarget(ortRuns, kernel);
+  if (args.tuneTable) console.log(`tune: ${TUNED_IMPL} rows beside the seqgpu rows; table ${resolve(args.tuneTable)}`);
+  const target = args.runtime === 'node' ? await nodeTarget(kernel, args.tuneTable) : await chromiumTarget(ortRuns, kernel, args.tuneTable);
   const rows: BenchRow[] = [];
   try {
     const { adapter, features } = target.info;
@@ -279,6 +300,8 @@ export async function main(argv: string[]): Promise<number> {
     if (ratios) console.log(`\n${ratios}`);
     const targets = targetLines(rows, cases, roofline);
     if (targets.length) console.log(`\ntargets (ratios from this run, same adapter):\n${targets.map((t) => `  ${t}`).join('\n')}`);
+    const tuned = tuneLines(rows);
+    if (tuned.length) console.log(`\ntuned against untuned (this run; spread = the untuned row's max - min run time):\n${tuned.map((t) => `  ${t}`).join('\n')}`);
     const recurrent = recurrentTargetLines(rows, cases);
     if (recurrent.length) console.log(`\nrecurrent targets (ratios from this run, same adapter):\n${recurrent.map((t) => `  ${t}`).join('\n')}`);
     for (const n of notes) console.log(`note: ${n}`);

@@ -2,8 +2,8 @@
 // built with seeded weights (no download): the LSTM text classifier (sequences/s), one GPT decode
 // step against a KV cache kept on the GPU (tokens/s), and the Transformer translator's teacher-forced
 // forward pass (sentences/s). Each step's time is split into GPU time and the host's share (inputs
-// written, commands encoded and submitted, outputs read back) in the row's note. No peer runs whole
-// models: the peers are compared on the kernels.
+// written, commands encoded and submitted, outputs read back) in the row's note. The peers are
+// compared on the kernels, and ORT on GPT-2 124M at its real size (bench/gpt2-real.ts).
 import { Graph } from '../src/index';
 import { TextClassifier } from '../src/models/classifier';
 import { stepGraph } from '../src/models/gpt';
@@ -11,6 +11,7 @@ import { Seq2SeqTransformer } from '../src/models/translator';
 import { GPT2LMHeadModel, type GPT2Config } from '../src/nn/gpt2';
 import { setInitSeed } from '../src/nn/module';
 import { uniform, type BenchCase } from './cases';
+import { gpt2RealCases } from './gpt2-real';
 
 /** What the models suite does not cover yet, or null. */
 export const MODELS_PENDING: string | null =
@@ -84,5 +85,6 @@ export function modelCases(): BenchCase[] {
     gptStepCase({ vocabSize: 1000, nPositions: 128, nEmbd: 128, nLayer: 2, nHead: 4 }, 128, 15, true),
     gptStepCase({ vocabSize: 4096, nPositions: 256, nEmbd: 256, nLayer: 4, nHead: 4 }, 256, 63, false),
     translatorCase(16, 16, 8, true),
+    ...gpt2RealCases(),
   ];
 }

@@ -11,10 +11,11 @@ import type { Peer, PeerInfo } from './peers/peer';
 import { TfjsPeer } from './peers/tfjs';
 import { measureRoofline, type RooflineResult } from './roofline';
 import { BenchRunner, type BenchResult, type TimingOptions } from './suite';
+import { exposedTuneStore } from './tune';
 
 declare global {
   interface Window {
-    __benchInit: (placements: Record<string, string>) => Promise<RuntimeInfo>;
+    __benchInit: (placements: Record<string, string>, tuneTable?: string | null) => Promise<RuntimeInfo>;
     __benchRoofline: () => Promise<RooflineResult>;
     __benchLimits: () => Record<string, number>;
     __benchRunCase: (name: string, impls: string[], opts: TimingOptions) => Promise<BenchResult[]>;
@@ -44,8 +45,10 @@ window.__benchKernel = async (source) => {
   }
 };
 
-window.__benchInit = async (placements) => {
-  rt = await Runtime.create(); // throws if requestAdapter() gives null: no silent CPU fallback
+window.__benchInit = async (placements, tuneTable) => {
+  // --tune: the table is the Node-side file tuneTable, reached through functions bench/main.ts exposes.
+  // Throws if requestAdapter() gives null: no silent CPU fallback.
+  rt = await Runtime.create(tuneTable ? { tuneStore: exposedTuneStore(tuneTable) } : {});
   peers = {
     'tfjs-webgpu': new TfjsPeer('tfjs-webgpu'),
     'tfjs-webgpu:cell-loop': new TfjsPeer('tfjs-webgpu:cell-loop'),

@@ -107,7 +107,9 @@ export function engineOptions(impl: string, suite: string): CompileOptions {
   const m = /^seqgpu(?::([^/]+))?(?:\/(.+))?$/.exec(impl);
   if (!m) throw new Error(`bench: '${impl}' is not an engine impl (seqgpu[:variant][/K=V,...])`);
   const kernel = KERNEL[suite] ?? suite;
-  const opts: CompileOptions = {};
+  // `seqgpu:tuned` (--tune) measures what the runtime's table lacks; every other row keeps to the rule.
+  if (m[1] === 'tuned' && !m[2]) return { tune: true };
+  const opts: CompileOptions = { tune: false };
   // A user kernel ('user:...') is forced under the op's own name (layerNorm), the engine's under its kernel's.
   if (m[1]) opts.variants = m[1].startsWith('user:') ? { [suite]: m[1] } : { [kernel]: m[1] };
   if (m[2]) {
@@ -255,7 +257,7 @@ export class BenchRunner {
     const tol = base?.tol ?? c.tol;
     const device = this.rt.device;
     if (!device) throw new Error(`bench: ${impl} needs a GPU runtime, got ${this.rt.info.backend}`);
-    const options = base ? {} : engineOptions(impl, c.suite);
+    const options = base ? { tune: false } : engineOptions(impl, c.suite);
     const exes: Executable[] = [];
     const dispose = () => exes.forEach((e) => e.destroy());
     try {

@@ -1,7 +1,9 @@
 // embedding: y[i, :] = weight[ids[i], :] (torch.nn.functional.embedding).
 //
 // Bindings: 0 params (uniform), 1 ids [n] i32, 2 weight [rows, dim], 3 y [total / dim, dim], 4 flags
-// (u32 pairs). A table past the binding limit is held in parts of whole rows: one dispatch per
+// (u32 pairs). The table's binding and readWeight(i) (element i as f32) are generated per dtype by
+// src/kernels/weight16.ts and joined after this file: f32, or a 16-bit table (f16, bf16) read packed
+// in pairs from u32 words or, with shader-f16, as array<f16>. A table past the binding limit is held in parts of whole rows: one dispatch per
 // part, each writing the outputs whose id lies in rows [rowStart, rowStart + rows) of the table
 // (a table in one buffer is one part). An output past the limit is written in parts of whole rows
 // too: this dispatch's y holds output elements [outBase, outBase + total).
@@ -18,7 +20,6 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> ids: array<i32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read_write> flags: array<atomic<u32>>;
 
@@ -44,5 +45,5 @@ fn embedding_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   // Below rowStart the difference wraps past any row count.
   let row = u32(id) - p.rowStart;
   if (row >= p.rows) { return; }
-  y[i] = weight[row * p.dim + at % p.dim];
+  y[i] = readWeight(row * p.dim + at % p.dim);
 }

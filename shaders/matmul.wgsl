@@ -1,6 +1,6 @@
 // matmul: C[z, M, N] = act(A[z, M, K] . B[z, K, N] + bias[N])
 //
-// Bindings: 0 params (uniform), 1 A, 2 B, 3 bias (a dummy when HAS_BIAS is false), 4 C, 5 bias2 (a
+// Bindings: 0 params (uniform), 1 A, 2 B (f32, or a 16-bit weight: see below), 3 bias (a dummy when HAS_BIAS is false), 4 C, 5 bias2 (a
 // second bias added to columns n < bias2Cols, a dummy when HAS_BIAS2 is false: a recurrent layer's
 // input projection folds b_ih and b_hh into one GEMM this way).
 // 6 res (a residual added after the activation, same layout as C; a dummy when HAS_RES is false).
@@ -11,6 +11,11 @@
 // bias(n) = bias[biasOffset + n]. The offsets let one dispatch compute a block of columns out of a
 // weight held in parts (a tensor past the binding limit).
 // Batch z is split over up to four broadcast batch dims; a broadcast dim has batch stride 0.
+// B's binding and its readers, readB(i) (element i as f32) and readB4(i) (elements i..i+3, i a
+// multiple of 4), are generated per B dtype by src/kernels/weight16.ts and joined after this file:
+// f32 reads `b` / `b_vec4`; a 16-bit weight is read packed in pairs from u32 words (`unpack2x16float`
+// for f16, a shift for bf16) or, where the device has shader-f16, as array<f16>. Strides and offsets
+// count elements whatever the dtype; accumulation is f32 always.
 //
 // Entry points (variants):
 //   matmul_naive      one thread per output, the baseline the tiled kernels are measured against.
@@ -34,9 +39,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(1) var<storage, read> a_vec4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> b_vec4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 @group(0) @binding(5) var<storage, read> bias2: array<f32>;
@@ -117,7 +120,7 @@ fn matmul_naive(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   let off = batchOffsets(z);
   var acc = 0.0;
   for (var k = 0u; k < p.K; k++) {
-    acc += a[off.x + m * p.aStrideM + k * p.aStrideK] * b[off.y + k * p.bStrideK + n * p.bStrideN];
+    acc += a[off.x + m * p.aStrideM + k * p.aStrideK] * readB(off.y + k * p.bStrideK + n * p.bStrideN);
   }
   epilogue(m, n, z, acc);
 }
@@ -128,7 +131,7 @@ fn loadA(off: u32, m: u32, k: u32) -> f32 {
 }
 
 fn loadB(off: u32, k: u32, n: u32) -> f32 {
-  if (k < p.K && n < p.N) { return b[off + k * p.bStrideK + n * p.bStrideN]; }
+  if (k < p.K && n < p.N) { return readB(off + k * p.bStrideK + n * p.bStrideN); }
   return 0.0;
 }
 
@@ -179,7 +182,7 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   writeTile(tile.m0 + 4u * lid3.y, tile.n0 + 4u * lid3.x, tile.z, acc);
 }
 
-// vec4 loads. Strides and offsets are in floats; the contiguous dim is a multiple of 4, so every
+// vec4 loads. Strides and offsets are in elements; the contiguous dim is a multiple of 4, so every
 // vec4 index below is the float index / 4.
 fn loadA4(off: u32, m: u32, k: u32) -> vec4<f32> {
   if (m < p.M && k < p.K) { return a_vec4[(off + m * p.aStrideM + k * p.aStrideK) / 4u]; }
@@ -187,7 +190,7 @@ fn loadA4(off: u32, m: u32, k: u32) -> vec4<f32> {
 }
 
 fn loadB4(off: u32, k: u32, n: u32) -> vec4<f32> {
-  if (k < p.K && n < p.N) { return b_vec4[(off + k * p.bStrideK + n * p.bStrideN) / 4u]; }
+  if (k < p.K && n < p.N) { return readB4(off + k * p.bStrideK + n * p.bStrideN); }
   return vec4<f32>(0.0);
 }
 
@@ -251,7 +254,7 @@ fn matmul_register(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   var bc: array<u32, 4>;
   for (var r = 0u; r < 4u; r++) {
     ar[r] = (off.x + min(m0 + r, p.M - 1u) * p.aStrideM) / 4u;
-    bc[r] = (off.y + min(n0 + r, p.N - 1u) * p.bStrideN) / 4u;
+    bc[r] = off.y + min(n0 + r, p.N - 1u) * p.bStrideN;
   }
   var acc: array<vec4<f32>, 4>;
   for (var k = 0u; k < p.K; k += 4u) {
@@ -265,21 +268,21 @@ fn matmul_register(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     var b3: vec4<f32>;
     if (B_T) {
       // Columns of B as vec4 over k, transposed into rows over n.
-      let c0 = b_vec4[bc[0] + k / 4u];
-      let c1 = b_vec4[bc[1] + k / 4u];
-      let c2 = b_vec4[bc[2] + k / 4u];
-      let c3 = b_vec4[bc[3] + k / 4u];
+      let c0 = readB4(bc[0] + k);
+      let c1 = readB4(bc[1] + k);
+      let c2 = readB4(bc[2] + k);
+      let c3 = readB4(bc[3] + k);
       b0 = vec4<f32>(c0.x, c1.x, c2.x, c3.x);
       b1 = vec4<f32>(c0.y, c1.y, c2.y, c3.y);
       b2 = vec4<f32>(c0.z, c1.z, c2.z, c3.z);
       b3 = vec4<f32>(c0.w, c1.w, c2.w, c3.w);
     } else {
-      let base = (off.y + k * p.bStrideK + n0) / 4u;
-      let step = p.bStrideK / 4u;
-      b0 = b_vec4[base];
-      b1 = b_vec4[base + step];
-      b2 = b_vec4[base + 2u * step];
-      b3 = b_vec4[base + 3u * step];
+      let base = off.y + k * p.bStrideK + n0;
+      let step = p.bStrideK;
+      b0 = readB4(base);
+      b1 = readB4(base + step);
+      b2 = readB4(base + 2u * step);
+      b3 = readB4(base + 3u * step);
     }
     acc[0] = fma(vec4<f32>(a0.x), b0, fma(vec4<f32>(a0.y), b1, fma(vec4<f32>(a0.z), b2, fma(vec4<f32>(a0.w), b3, acc[0]))));
     acc[1] = fma(vec4<f32>(a1.x), b0, fma(vec4<f32>(a1.y), b1, fma(vec4<f32>(a1.z), b2, fma(vec4<f32>(a1.w), b3, acc[1]))));

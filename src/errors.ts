@@ -3,6 +3,7 @@
 
 /** The base class of every error the engine throws; `name` is the concrete class's name. */
 export class SeqgpuError extends Error {
+  /** An error whose message names the op (or call), the input and the shapes concerned. */
   constructor(message: string) {
     super(message);
     this.name = NAMES.get(new.target) ?? new.target.name;

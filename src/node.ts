@@ -10,9 +10,21 @@
 import { SeqgpuError } from './errors';
 import { Runtime as BaseRuntime, type RuntimeOptions } from './runtime/runtime';
 import { nodeGpu } from './runtime/node-gpu';
+import { fileTuneStore } from './runtime/tune-file';
 
 export * from './index';
 export { findVulkanDriver } from './runtime/node-gpu';
+export { fileTuneStore } from './runtime/tune-file';
+
+/** {@link RuntimeOptions} with what only Node has: a tuning table in a file. */
+export interface NodeRuntimeOptions extends RuntimeOptions {
+  /**
+   * A JSON file holding the tuning table (README, Tuning): read at the first compile, written when
+   * `tune: true` measures something new. A shorthand for `tuneStore: fileTuneStore(path)`.
+   */
+  tuneTable?: string;
+}
+export { loadSafetensorsFile, loadShardedSafetensorsFile, loadGPT2FromFolder } from './nn/load-node';
 
 // The 'webgpu' version this build is tested with: package.json's peerDependencies entry.
 const WEBGPU_PACKAGE = 'webgpu@0.6.2';
@@ -23,7 +35,9 @@ export class Runtime extends BaseRuntime {
    * A runtime on Dawn (the 'webgpu' package), or on the GPU, adapter or device given. Throws a
    * SeqgpuError saying how to install 'webgpu' when it is missing.
    */
-  static override async create(opts: RuntimeOptions = {}): Promise<BaseRuntime> {
+  static override async create(options: NodeRuntimeOptions = {}): Promise<BaseRuntime> {
+    const { tuneTable, ...rest } = options;
+    const opts: RuntimeOptions = tuneTable !== undefined && !rest.tuneStore ? { ...rest, tuneStore: fileTuneStore(tuneTable) } : rest;
     if (opts.device || opts.adapter || opts.gpu) return BaseRuntime.create.call(this, opts);
     await requireWebgpu();
     return BaseRuntime.create.call(this, { ...opts, gpu: await nodeGpu() });

@@ -61,7 +61,7 @@ describe('graph-build errors', () => {
     const t = x(g5);
     expect(() => g5.assign(g5.state('s', [3, 2, 4]), t, undefined as never)).toThrow(/^assign: options must be/);
     expect(() => g5.scaledDotProductAttention(t, t, t, null as never)).toThrow(/^scaledDotProductAttention: options must be/);
-    expect(() => g5.matmul(t, undefined as never)).toThrow(/^matmul: an operand is not a tensor of this graph/);
+    expect(() => g5.matmul(t, undefined as never)).toThrow(/^matmul: b is not a tensor of this graph/);
   });
 });
 

@@ -14,8 +14,8 @@ const runtimeOf = (name: 'gpu' | 'cpu') => (name === 'gpu' ? gpu : Runtime.cpu()
 
 describe('result dtypes follow torch.result_type (bool < i32 < f32; div always f32)', () => {
   const g = new Graph();
-  const t: Record<DType, Tensor> = { f32: g.input('f', [2]), i32: g.input('i', [2], 'i32'), bool: g.input('b', [2], 'bool') };
-  const cases: [string, (a: Tensor, b: Tensor) => Tensor, DType, DType, DType][] = [
+  const t: Record<'f32' | 'i32' | 'bool', Tensor> = { f32: g.input('f', [2]), i32: g.input('i', [2], 'i32'), bool: g.input('b', [2], 'bool') };
+  const cases: [string, (a: Tensor, b: Tensor) => Tensor, keyof typeof t, keyof typeof t, DType][] = [
     ['add', (a, b) => g.add(a, b), 'i32', 'f32', 'f32'],
     ['add', (a, b) => g.add(a, b), 'bool', 'i32', 'i32'],
     ['add', (a, b) => g.add(a, b), 'bool', 'bool', 'bool'],

@@ -12,7 +12,7 @@ describe('embedding', () => {
   it('ids that are not i32 are a ShapeError', () => {
     const g = new Graph();
     expect(() => g.embedding(g.input('ids', [4]), g.input('w', [10, 3]))).toThrow(/embedding: ids must be i32, got f32 \[4\]/);
-    expect(() => g.embedding(g.input('i', [4], 'i32'), g.input('w2', [10]))).toThrow(/embedding: weight must be f32 \[num, dim\], got f32 \[10\]/);
+    expect(() => g.embedding(g.input('i', [4], 'i32'), g.input('w2', [10]))).toThrow(/embedding: weight must be f32, f16 or bf16 \[num, dim\], got f32 \[10\]/);
   });
   it.each(['gpu', 'cpu'])('an id out of range is an InputError at run, before dispatch (%s)', async (which) => {
     const g = new Graph();

@@ -46,16 +46,15 @@ export function pack(): string {
  * there, as `npm ci` left them). The optional peer `webgpu` is not installed: `linkWebgpu` adds the
  * repository's copy (130 MB of Dawn builds is not worth unpacking again).
  */
-export function installProject(tarball: string): { dir: string; linkWebgpu: () => void } {
+export function installProject(tarball: string): { dir: string; linkWebgpu: () => void; link: (pkg: string) => void } {
   const dir = mkdtempSync(join(tmpdir(), 'seqgpu-user-'));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'seqgpu-user', private: true, type: 'module' }));
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', tarball], dir);
-  return {
-    dir,
-    linkWebgpu: () => {
-      if (!existsSync(join(dir, 'node_modules/webgpu'))) symlinkSync(join(ROOT, 'node_modules/webgpu'), join(dir, 'node_modules/webgpu'), 'dir');
-    },
+  /** Links the repository's copy of a package the README pairs seqgpu with (webgpu, gpt-tokenizer). */
+  const link = (pkg: string) => {
+    if (!existsSync(join(dir, 'node_modules', pkg))) symlinkSync(join(ROOT, 'node_modules', pkg), join(dir, 'node_modules', pkg), 'dir');
   };
+  return { dir, link, linkWebgpu: () => link('webgpu') };
 }
 
 export interface Snippet {

@@ -110,6 +110,7 @@ describe('the installed package', () => {
   );
 
   it("type-checks the README's TypeScript snippets under nodenext", () => {
+    project.link('gpt-tokenizer'); // the tokenizer the README pairs GPT-2 with, as a user installs it
     const dir = join(project.dir, 'snippets');
     mkdirSync(dir, { recursive: true });
     const files = readmeSnippets().filter((s) => s.lang === 'ts').map((s) => {

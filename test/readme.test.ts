@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { launchChromium, startServer } from '../bench/chromium';
 import { GPT2LMHeadModel, setInitSeed, writeSafetensors } from '../src/index';
 import { PKG, ROOT, ensureBuilt, installProject, pack, readmeSnippets, type Snippet } from './package-util';
+import { hfConfig, hfTensors, writeHfFolder } from './load-util';
 
 const snippets = readmeSnippets();
 const where = (s: Snippet) => `README.md:${s.line}`;
@@ -33,6 +34,15 @@ function weightsFor(code: string): Uint8Array | null {
   if (!m) return null;
   setInitSeed(7);
   return writeSafetensors(new GPT2LMHeadModel(new Function(`return ${m[1]}`)()).stateDict());
+}
+
+/** The Hugging Face GPT-2 folder a snippet loads (loadGPT2FromFolder('NAME')): seeded, GPT-2's vocabulary, small. */
+function hfFolderFor(code: string, dir: string): void {
+  const m = /loadGPT2FromFolder\('([\w-]+)'/.exec(code);
+  if (!m) return;
+  setInitSeed(7);
+  const cfg = { vocabSize: 50257, nPositions: 64, nEmbd: 16, nLayer: 1, nHead: 2 };
+  writeHfFolder(hfConfig(cfg), hfTensors(new GPT2LMHeadModel(cfg)), 2, join(dir, m[1]));
 }
 
 describe('README.md code blocks', () => {
@@ -74,6 +84,8 @@ beforeAll(() => {
   tarball = pack();
   project = installProject(tarball);
   project.linkWebgpu();
+  // The README pairs GPT-2 with gpt-tokenizer, a devDependency here: the project gets this copy.
+  project.link('gpt-tokenizer');
   for (const s of snippets.filter(fileName)) writeFileSync(join(project.dir, fileName(s)!), toJs(s.code));
 }, 300_000);
 
@@ -84,6 +96,7 @@ describe('README.md in Node, with the packed package installed', () => {
       writeFileSync(file, toJs(s.code));
       const weights = weightsFor(s.code);
       if (weights) writeFileSync(join(project.dir, 'model.safetensors'), weights);
+      hfFolderFor(s.code, project.dir);
       const r = spawnSync(process.execPath, [file], { cwd: project.dir, encoding: 'utf8', timeout: 240_000 });
       expect(r.status, `${where(s)}\n${r.stdout}\n${r.stderr}`).toBe(0);
     }, 300_000);

@@ -1,5 +1,6 @@
 // safetensors: F32 round trips, F16 and BF16 files laid out byte by byte in the test with known
-// values (negative zero, subnormals, infinities), and each malformed header its own SafetensorsError.
+// values (negative zero, subnormals, infinities), kept as 16-bit patterns with keep16, views on the
+// input where aligned, and each malformed header its own SafetensorsError.
 import { describe, expect, it } from 'vitest';
 import {
   InputError, MAX_HEADER_BYTES, SafetensorsError, SeqgpuError, readSafetensors, readSafetensorsMetadata, writeSafetensors,
@@ -93,6 +94,53 @@ describe('round trips', () => {
     same(r.brain.data, [2]);
     same(r.pos.data, [3, -4]);
     expect(r.pos.dtype).toBe('I64');
+  });
+});
+
+describe('keep16 and views on the input', () => {
+  const words = [0x3c00, 0xc000, 0x8000, 0x0001, 0x7c00];
+  const f = () => file({ h: { dtype: 'F16', shape: [5], data_offsets: [0, 10] }, b: { dtype: 'BF16', shape: [1], data_offsets: [10, 12] },
+    w: { dtype: 'F32', shape: [1], data_offsets: [12, 16] } }, [...u16(words), ...u16([0x3f80]), ...Array.from(new Uint8Array(Float32Array.of(2.5).buffer))]);
+  it('keep16: F16 and BF16 as Uint16Array patterns under their stored dtype; F32 as before', () => {
+    const r = readSafetensors(f(), { keep16: true });
+    expect(r.h.dtype).toBe('F16');
+    expect(r.h.data).toBeInstanceOf(Uint16Array);
+    expect(Array.from(r.h.data)).toEqual(words);
+    expect(r.b.dtype).toBe('BF16');
+    expect(Array.from(r.b.data)).toEqual([0x3f80]);
+    expect(r.w.data).toBeInstanceOf(Float32Array);
+    expect(Array.from(r.w.data)).toEqual([2.5]);
+  });
+  it('without the option (or with keep16 false) every tensor is widened to f32, as before', () => {
+    for (const r of [readSafetensors(f()), readSafetensors(f(), { keep16: false })]) {
+      expect(r.h.data).toBeInstanceOf(Float32Array);
+      same(r.h.data, [1, -2, -0, 2 ** -24, Infinity]);
+      same(r.b.data, [1]);
+    }
+  });
+  it('aligned F32 and kept 16-bit data are views on the input bytes (no copy); unaligned ones are copies', () => {
+    const bytes = f();
+    // The data area starts at 8 + header length; pad the header so it starts at a multiple of 8.
+    const header = JSON.stringify({ h: { dtype: 'F16', shape: [5], data_offsets: [0, 10] }, x: { dtype: 'F16', shape: [1], data_offsets: [10, 12] },
+      w: { dtype: 'F32', shape: [2], data_offsets: [12, 20] } });
+    const padded = header.padEnd(Math.ceil((header.length + 8) / 8) * 8 - 8);
+    const data = [...u16(words), ...u16([0x4000]), ...Array.from(new Uint8Array(Float32Array.of(1, 2).buffer))];
+    const aligned = file(padded, data);
+    const r = readSafetensors(aligned, { keep16: true });
+    expect(r.w.data.buffer).toBe(aligned.buffer);
+    expect(r.h.data.buffer).toBe(aligned.buffer);
+    // The caller's bytes and the tensors are one memory.
+    new Float32Array(aligned.buffer, aligned.length - 8, 2)[1] = 7;
+    expect(Array.from(r.w.data)).toEqual([1, 7]);
+    // One byte further into a larger buffer: no longer aligned, so copies with the same values.
+    const shifted = new Uint8Array(aligned.length + 1);
+    shifted.set(aligned, 1);
+    const s = readSafetensors(shifted.subarray(1), { keep16: true });
+    expect(s.w.data.buffer).not.toBe(shifted.buffer);
+    expect(s.h.data.buffer).not.toBe(shifted.buffer);
+    expect(Array.from(s.w.data)).toEqual([1, 7]);
+    expect(Array.from(s.h.data)).toEqual(words);
+    expect(readSafetensors(bytes).h.data.buffer).not.toBe(bytes.buffer);
   });
 });
 

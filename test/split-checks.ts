@@ -7,6 +7,7 @@ import { GPT2LMHeadModel, GptDecoder, Graph, LimitError, Runtime, fullGraph, set
 import { checkParity, liveBuffers, type ParityCase, type Tolerance } from '../src/testing';
 import { eq, rejects } from './defect-checks';
 import { randn, rng } from './parity';
+import { SPLIT16_CHECKS } from './split16-checks';
 
 /** A GPU runtime whose binding limit is capped at `cap` bytes (made once per cap by the runner). */
 export type CappedRuntime = (cap: number) => Promise<Runtime>;
@@ -206,6 +207,8 @@ async function limitError(rt: Runtime, graph: (g: Graph) => void, message: RegEx
 
 export const SPLIT_CHECKS: Record<string, (capped: CappedRuntime) => Promise<string | void>> = {
   ...Object.fromEntries(SPLIT_CASES.map((c) => [c.id, (capped: CappedRuntime) => parity(c, capped)])),
+  // 16-bit weights in parts (test/split16-checks.ts).
+  ...SPLIT16_CHECKS,
 
   async 'tied table: the LM head reads the embedding parts, no second copy of the table'(capped) {
     const rt = await capped(512);

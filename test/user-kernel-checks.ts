@@ -92,8 +92,18 @@ export const USER_KERNEL_CHECKS: Record<string, UserKernelCheck> = {
     registerLinear(rt.kernels);
     registerRelu(rt.kernels);
     for (const [op, name] of [['linear', 'user:naive-linear'], ['relu', 'user:relu']]) {
-      const cases = Object.values(opCases()).flat().filter((c) => c.build().graph.nodes.some((n) => n.node.op === op));
+      const all = Object.values(opCases()).flat().filter((c) => c.build().graph.nodes.some((n) => n.node.op === op));
+      // 16-bit weights are refused by user variants (KernelError, checked below); every other case runs.
+      const half = (c: (typeof all)[number]) => {
+        const { nodes } = c.build().graph;
+        return nodes.some((n) => n.node.op === op && n.inputs.some((i) => nodes[i].dtype === 'f16' || nodes[i].dtype === 'bf16'));
+      };
+      const cases = all.filter((c) => !half(c));
       assert(cases.length >= 3, `${op}: ${cases.length} cases`);
+      for (const c of all.filter(half)) {
+        const r = await checkParity(rt, c, { variants: { [op]: name } }).then(() => null, (e: Error) => e);
+        assert(r?.name === 'KernelError' && /reads f32, i32 and bool operands; .* is b?f16/.test(r.message), `${c.id}: ${r?.name}: ${r?.message}`);
+      }
       for (const c of cases) {
         const r = await checkParity(rt, c, { variants: { [op]: name } });
         assert(r.ok, r.report);

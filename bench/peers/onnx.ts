@@ -1,12 +1,24 @@
-// A minimal ONNX writer: encodes a ModelProto (one graph of a few nodes, its initializers, inputs
-// and outputs) as protobuf bytes, so the ORT peer runs models this bench builds itself. Only the
-// fields those models use are written; field numbers are onnx.proto's.
+// A minimal ONNX writer: encodes a ModelProto (one graph of a few nodes or a whole model, its
+// initializers, inputs and outputs) as protobuf bytes, so the ORT peer runs models this bench
+// builds itself. Only the fields those models use are written; field numbers are onnx.proto's.
 
 /** Protobuf wire types. */
 const VARINT = 0, FIXED32 = 5, LEN = 2;
 
+/**
+ * Bytes are kept as a list of parts, so a nested message or a tensor's raw data (hundreds of MB for
+ * a real model's initializers) is appended as a view, never copied byte by byte; finish() joins
+ * them once.
+ */
 class Writer {
-  private bytes: number[] = [];
+  private parts: Uint8Array[] = [];
+  private pending: number[] = [];
+  private size = 0;
+
+  private flush(): void {
+    if (this.pending.length) this.parts.push(Uint8Array.from(this.pending));
+    this.pending = [];
+  }
 
   private varint(v: number | bigint): void {
     // int64 fields: negative values are written as their 64-bit two's complement.
@@ -15,7 +27,8 @@ class Writer {
       let b = Number(x & 0x7fn);
       x >>= 7n;
       if (x) b |= 0x80;
-      this.bytes.push(b);
+      this.pending.push(b);
+      this.size++;
     } while (x);
   }
 
@@ -35,8 +48,11 @@ class Writer {
     return this;
   }
 
+  /** Appends `b` as a view: its bytes must not change before finish(). */
   raw(b: Uint8Array): void {
-    for (const x of b) this.bytes.push(x);
+    this.flush();
+    this.parts.push(b);
+    this.size += b.length;
   }
 
   bytesField(field: number, b: Uint8Array): this {
@@ -51,18 +67,31 @@ class Writer {
   }
 
   message(field: number, m: Writer): this {
-    return this.bytesField(field, m.finish());
+    m.flush();
+    this.tag(field, LEN);
+    this.varint(m.size);
+    this.flush();
+    for (const p of m.parts) this.parts.push(p);
+    this.size += m.size;
+    return this;
   }
 
   /** A packed repeated varint field (int64 dims, ints). */
   packed(field: number, vs: number[]): this {
     const inner = new Writer();
     for (const v of vs) inner.varint(v);
-    return this.bytesField(field, inner.finish());
+    return this.message(field, inner);
   }
 
   finish(): Uint8Array {
-    return Uint8Array.from(this.bytes);
+    this.flush();
+    const out = new Uint8Array(this.size);
+    let at = 0;
+    for (const p of this.parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
   }
 }
 

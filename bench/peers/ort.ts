@@ -1,11 +1,13 @@
 // The ONNX Runtime Web peer on its WebGPU execution provider (the ort.webgpu bundle, served from
-// node_modules, one wasm thread). Each case becomes a one-node ONNX model written by ./onnx.ts, with
-// the weights as initializers; each run wraps the inputs as ort.Tensors, runs the session and gets
-// the outputs back on the CPU. probePlacement() says where ORT placed the nodes (from its verbose
-// log), in a page of its own since verbose logging slows every later run.
+// node_modules, one wasm thread). Each case becomes a one-node ONNX model written by ./onnx.ts (a
+// GPT-2 step a whole model, from ./ort-gpt2.ts), with the weights as initializers; each run wraps
+// the inputs as ort.Tensors, runs the session and gets the outputs back on the CPU.
+// probePlacement() says where ORT placed the nodes (from its verbose log), in a page of its own
+// since verbose logging slows every later run.
 import type * as ORT from 'onnxruntime-web/webgpu';
 import type { OpSpec } from '../cases';
 import { encodeModel, type OnnxModel } from './onnx';
+import { gpt2Onnx, LOGITS } from './ort-gpt2';
 import { adapterString } from './tfjs';
 import { PeerSkip, f32, permuteGates, swap12, type CaseData, type Peer, type PeerInfo, type PeerJob } from './peer';
 
@@ -31,6 +33,10 @@ export interface OrtBuilt {
   feeds: Record<string, { data: Float32Array | Int32Array; dims: number[] }>;
   toRef: (y: Float32Array) => Float32Array;
   note: string;
+  /** The output compared with the reference, under the reference's name (default 'y'). */
+  output?: string;
+  /** Further outputs a user would keep on the GPU (preferredOutputLocation 'gpu-buffer'), released after each run. */
+  gpuOutputs?: string[];
 }
 
 type AttnSpec = Extract<OpSpec, { op: 'attention' }>;
@@ -73,8 +79,11 @@ export function ortModel(spec: OpSpec, data: CaseData): OrtBuilt {
     case 'lstm':
     case 'gru':
       return recurrent(spec, data);
-    case 'model':
-      throw new PeerSkip('no whole models in the ORT peer: it is compared on the kernels');
+    case 'model': {
+      if (!spec.gpt2) throw new PeerSkip('no whole models in the ORT peer but GPT-2: the others are compared on the kernels');
+      const m = gpt2Onnx(spec.gpt2, data);
+      return { model: m.model, feeds: m.feeds, toRef: same, note: m.note, output: LOGITS, gpuOutputs: m.gpuOutputs };
+    }
   }
 }
 
@@ -234,7 +243,10 @@ export class OrtPeer implements Peer {
   async setup(spec: OpSpec, data: CaseData): Promise<PeerJob> {
     const ort = await loadOrt();
     const b = peerModel(this.impl, spec, data);
-    const session = await ort.InferenceSession.create(encodeModel(b.model), SESSION);
+    const outName = b.output ?? 'y';
+    const gpu = b.gpuOutputs ?? [];
+    const options = gpu.length ? { ...SESSION, preferredOutputLocation: Object.fromEntries(gpu.map((n) => [n, 'gpu-buffer' as const])) } : SESSION;
+    const session = await ort.InferenceSession.create(encodeModel(b.model), options);
     const feeds = () => {
       const out: Record<string, ORT.Tensor> = {};
       for (const [k, v] of Object.entries(b.feeds)) {
@@ -244,8 +256,12 @@ export class OrtPeer implements Peer {
     };
     const placed = this.placements[placementKey(this.impl, spec)];
     return {
-      run: async () => (await session.run(feeds())).y.data,
-      outputs: (r) => ({ y: b.toRef(Float32Array.from(r as Float32Array)) }),
+      run: async () => {
+        const r = await session.run(feeds());
+        for (const n of gpu) r[n].dispose();
+        return r[outName].data;
+      },
+      outputs: (r) => ({ [outName]: b.toRef(Float32Array.from(r as Float32Array)) }),
       dispatches: null,
       note: `${b.note}; ${placed ?? 'placement not probed'}`,
       dispose: () => void session.release(),

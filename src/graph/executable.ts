@@ -1,11 +1,15 @@
 // What a compiled graph looks like to callers, GPU or CPU, and the feed checks both share.
 import { DestroyedError, InputError, fmtShape, runtimeDestroyed } from '../errors';
 import type { DType, GraphIR as Graph } from './ir';
+import type { GpuOutput, RunFeeds, RunOptions } from './io-binding';
 import { numel } from './shapes';
 
+/** One input's values, row-major: a Float32Array for an f32 input, Int32Array for i32, Uint8Array (0 or 1) for bool. */
 export type Feed = Float32Array | Int32Array | Uint8Array;
+/** What `run()` takes: every input of the graph by name, and nothing else. */
 export type Feeds = Record<string, Feed>;
 
+/** What an executable did in its last run, and the memory it holds ({@link Executable.stats}). */
 export interface ExecStats {
   /** Compute dispatches in the last run. */
   dispatches: number;
@@ -17,22 +21,45 @@ export interface ExecStats {
   peakBytes: number;
   /** Bytes the intermediates would take with one buffer each. */
   naiveBytes: number;
+  /**
+   * Bytes of the distinct weight (constant) buffers the executable binds on the GPU: each buffer
+   * counted once, however many ops read it (GPT-2's tied wte); 16-bit weights take half of f32's.
+   * Buffers shared with other executables count in each. 0 on the CPU reference.
+   */
+  weightBytes: number;
   /** GPU time of the last run's compute pass in ms, when compiled with { timestamps: true } on a device that has them. */
   gpuMs: number | null;
   /** Host ms of the last run spent writing inputs and encoding commands (GPU runtimes; else null). */
   encodeMs: number | null;
   /** Host ms of the last run's queue.submit call. */
   submitMs: number | null;
+  /** Bytes of output values the last run read back to the host (outputs kept on the GPU read none). 0 on the CPU reference. */
+  readbackBytes: number;
 }
 
+/**
+ * A compiled graph ({@link Runtime.compile}): it owns its buffers, pipelines and bind groups, and
+ * runs many times. The same interface on a GPU runtime and on the CPU reference.
+ */
 export interface Executable {
   /**
    * Checks and copies every feed before it returns (so the caller may reuse its arrays at once),
    * then runs after any run already in flight. Rejects with a typed SeqgpuError.
    */
   run(feeds: Feeds): Promise<Record<string, Float32Array>>;
+  /**
+   * A run with IO binding (GPU runtimes): any feed may be a GPUBuffer (usage COPY_SRC, holding the
+   * input from byte 0, 4 bytes per element: f32, i32, or bool as u32), copied in the run's own
+   * submission; outputs named in `opts.keepOnGpu` or `opts.outputBuffers` come back as GpuOutput
+   * and are not read back. The engine never destroys a caller's buffer. The CPU runtime rejects
+   * GPU buffers and these options with an InputError.
+   */
+  run(feeds: RunFeeds, opts?: RunOptions): Promise<Record<string, Float32Array | GpuOutput>>;
+  /** The shape of output `name`; an InputError for a name that is not an output. */
   outputShape(name: string): number[];
+  /** The graph's output names, in the order they were declared. */
   readonly outputNames: string[];
+  /** Dispatches, submits, memory and timings of the last run. */
   readonly stats: ExecStats;
   /**
    * What a run does, in order: one label per GPU dispatch with its kernel variant (e.g.
@@ -43,10 +70,14 @@ export interface Executable {
   resetState(): void;
   /** A copy of a g.state() tensor's current contents. */
   readState(name: string): Promise<Float32Array>;
+  /**
+   * Releases the executable's GPU buffers (weights and states shared with other executables when
+   * their last user goes); a later run() rejects with DestroyedError. Calling it twice is harmless.
+   */
   destroy(): void;
 }
 
-const ARRAY_FOR: Record<DType, string> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array' };
+const ARRAY_FOR: Record<DType, string> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array', f16: 'Uint16Array', bf16: 'Uint16Array' };
 
 export function feedMatches(dtype: DType, v: unknown): boolean {
   if (dtype === 'f32') return v instanceof Float32Array;
@@ -63,9 +94,9 @@ export function ownFeed(feeds: Feeds, name: string): Feed | undefined {
  * A private copy of each input's feed, in ordinary (never shared) memory: a run computes on the
  * values it was given, whatever the caller writes into its arrays afterwards.
  */
-export function snapshotFeeds(graph: Graph, feeds: Feeds): Feeds {
+export function snapshotFeeds(graph: Graph, feeds: Feeds, onGpu?: ReadonlyMap<string, unknown>): Feeds {
   const copy: Feeds = Object.create(null);
-  for (const name of graph.inputs.keys()) copy[name] = ownFeed(feeds, name)!.slice();
+  for (const name of graph.inputs.keys()) if (!onGpu?.has(name)) copy[name] = ownFeed(feeds, name)!.slice();
   return copy;
 }
 
@@ -104,8 +135,11 @@ export function computedIndexError(c: { op: string; what: string; shape: number[
   );
 }
 
-/** Checks feeds against the graph's inputs: every problem becomes one InputError naming the input. */
-export function checkFeeds(graph: Graph, feeds: Feeds): void {
+/**
+ * Checks feeds against the graph's inputs: every problem becomes one InputError naming the input.
+ * Inputs in `onGpu` are fed as GPU buffers, checked by io-binding.ts.
+ */
+export function checkFeeds(graph: Graph, feeds: Feeds, onGpu?: ReadonlyMap<string, unknown>): void {
   if (feeds === null || typeof feeds !== 'object') throw new InputError('run: feeds must be an object of typed arrays');
   for (const name of Object.keys(feeds)) {
     if (!graph.inputs.has(name)) {
@@ -116,6 +150,7 @@ export function checkFeeds(graph: Graph, feeds: Feeds): void {
     const { shape, dtype } = graph.nodes[id];
     const v = ownFeed(feeds, name);
     if (v === undefined) throw new InputError(`run: missing input '${name}' (${dtype} ${fmtShape(shape)})`);
+    if (onGpu?.has(name)) continue;
     if (!feedMatches(dtype, v)) {
       const got = (v as object)?.constructor?.name ?? typeof v;
       throw new InputError(`run: input '${name}' is ${dtype} ${fmtShape(shape)} and needs a ${ARRAY_FOR[dtype]}, got ${got}`);

@@ -10,12 +10,17 @@ import {
   checkFeeds, checkNotDestroyed, checkOutputName, computedIndexError, snapshotFeeds, type ExecStats, type Executable, type Feeds,
 } from './executable';
 import type { Graph } from './graph';
-import { planGraph, type Plan } from './planner';
+import { planGraph, type NodeChooser, type Plan } from './planner';
 import type { UserKernels } from './lower-ctx';
 import { Serial } from './serial';
 import { checkRange } from './executable';
 import { extractPart, scatterPart, type PartRange } from './split';
+import { GpuOutput, bindGpu, type Binding, type RunFeeds, type RunOptions } from './io-binding';
 
+/**
+ * Options of {@link Runtime.compile}: forced kernel variants and override constants (for tests and
+ * sweeps; the engine chooses well without them), state sharing, and GPU timing.
+ */
 export interface CompileOptions extends KernelOverrides {
   /**
    * Bind this graph's g.state() tensors to the buffers of another executable's states of the same
@@ -24,6 +29,12 @@ export interface CompileOptions extends KernelOverrides {
   shareStateWith?: Executable;
   /** Time the pass with timestamp queries (when the device has them); stats.gpuMs then holds it. */
   timestamps?: boolean;
+  /**
+   * Variant choice by measurement (README, Tuning). true: time every kernel signature the runtime's
+   * table lacks, save the fastest, then use the table. false: the built-in rule alone, the table
+   * unread. Default (the runtime's `tune` option, else): use the table's choices, timing nothing.
+   */
+  tune?: boolean;
 }
 
 
@@ -50,6 +61,8 @@ export class GpuExecutable implements Executable {
   private timer?: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer };
   /** Flags of indices computed in the graph (Plan.flags): cleared, raised by kernels, read back each run. */
   private flags?: { buffer: GPUBuffer; read: GPUBuffer; bytes: number };
+  /** Outputs kept on the GPU (run's keepOnGpu): a buffer each, made at the first run that keeps it. */
+  private kept = new Map<string, GPUBuffer>();
   private readonly serial = new Serial();
   private destroyed = false;
 
@@ -63,12 +76,14 @@ export class GpuExecutable implements Executable {
       dispatches: 0, submits: 0, bytesAllocated: 0, gpuMs: null, encodeMs: null, submitMs: null,
       peakBytes: plan.pool.reduce((a, b) => a + b, 0),
       naiveBytes: plan.naiveBytes,
+      weightBytes: 0,
+      readbackBytes: 0,
     };
   }
 
-  static async compile(ctx: GpuContext, graph: Graph, opts: CompileOptions = {}, user?: UserKernels): Promise<GpuExecutable> {
+  static async compile(ctx: GpuContext, graph: Graph, opts: CompileOptions = {}, user?: UserKernels, choose?: NodeChooser): Promise<GpuExecutable> {
     ctx.check('compile');
-    const plan = planGraph(graph, ctx.limits, opts, user); // shape and limit errors: nothing built yet
+    const plan = planGraph(graph, ctx.limits, opts, user, choose); // shape and limit errors: nothing built yet
     const exe = new GpuExecutable(ctx, graph, plan);
     try {
       await exe.build_(opts);
@@ -91,25 +106,34 @@ export class GpuExecutable implements Executable {
     return this.dispatches.map((d) => d.label);
   }
 
-  run(feeds: Feeds): Promise<Record<string, Float32Array>> {
+  run(feeds: Feeds): Promise<Record<string, Float32Array>>;
+  run(feeds: RunFeeds, opts?: RunOptions): Promise<Record<string, Float32Array | GpuOutput>>;
+  run(feeds: RunFeeds, opts?: RunOptions): Promise<Record<string, Float32Array | GpuOutput>> {
     // Feeds are checked and copied now, so the caller may reuse its arrays as soon as run() returns;
     // runs are then serialised, since they share the input and staging buffers.
     let own: Feeds;
+    let io: Binding;
     try {
       this.ctx.check('run');
       checkNotDestroyed(this.destroyed, 'run');
-      checkFeeds(this.graph, feeds);
+      const parted = new Set([
+        ...this.inputBuffers.filter((b) => b.part).map((b) => b.name),
+        ...[...this.plan.outputs].filter(([, o]) => o.split).map(([name]) => `output:${name}`),
+      ]);
+      io = bindGpu(this.graph, feeds, opts, new Set(this.plan.rangeChecks.map((c) => c.input)), parted);
+      const host = feeds as Feeds;
+      checkFeeds(this.graph, host, io.inputs);
       for (const c of this.plan.rangeChecks) {
-        checkRange(c.op, c.what, feeds[c.input], this.graph.nodes[this.graph.inputs.get(c.input)!].shape, c.min, c.max);
+        checkRange(c.op, c.what, host[c.input], this.graph.nodes[this.graph.inputs.get(c.input)!].shape, c.min, c.max);
       }
-      own = snapshotFeeds(this.graph, feeds);
+      own = snapshotFeeds(this.graph, host, io.inputs);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.serial.run(() => this.run_(own));
+    return this.serial.run(() => this.run_(own, io));
   }
 
-  private async run_(feeds: Feeds): Promise<Record<string, Float32Array>> {
+  private async run_(feeds: Feeds, io: Binding = { inputs: new Map(), outputs: new Map() }): Promise<Record<string, Float32Array | GpuOutput>> {
     this.ctx.check('run');
     checkNotDestroyed(this.destroyed, 'run');
     const { device } = this.ctx;
@@ -117,7 +141,13 @@ export class GpuExecutable implements Executable {
     const scopeError = this.ctx.capture('run', () => {
       const t0 = performance.now();
       const words = new Map<string, Float32Array | Int32Array | Uint32Array>();
+      const enc = device.createCommandEncoder({ label: 'seqgpu run' });
       for (const { name, buffer, part } of this.inputBuffers) {
+        const fed = io.inputs.get(name);
+        if (fed) {
+          enc.copyBufferToBuffer(fed.buffer, 0, buffer, 0, fed.bytes);
+          continue;
+        }
         let data = words.get(name);
         if (!data) {
           const v = feeds[name];
@@ -126,7 +156,6 @@ export class GpuExecutable implements Executable {
         if (part) data = extractPart(data, part);
         device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
       }
-      const enc = device.createCommandEncoder({ label: 'seqgpu run' });
       if (this.flags) enc.clearBuffer(this.flags.buffer);
       const pass = enc.beginComputePass({
         label: 'seqgpu pass',
@@ -138,7 +167,11 @@ export class GpuExecutable implements Executable {
         pass.dispatchWorkgroups(...d.grid);
       }
       pass.end();
-      for (const o of this.outputs.values()) for (const r of o.reads) enc.copyBufferToBuffer(r.src, 0, r.staging, 0, r.bytes);
+      for (const [name, o] of this.outputs) {
+        const to = io.outputs.has(name) ? (io.outputs.get(name) ?? this.keptBuffer_(name, o.n)) : undefined;
+        if (to) enc.copyBufferToBuffer(o.reads[0].src, 0, to, 0, 4 * o.n);
+        else for (const r of o.reads) enc.copyBufferToBuffer(r.src, 0, r.staging, 0, r.bytes);
+      }
       if (this.flags) enc.copyBufferToBuffer(this.flags.buffer, 0, this.flags.read, 0, this.flags.bytes);
       if (this.timer) {
         enc.resolveQuerySet(this.timer.set, 0, 2, this.timer.resolve, 0);
@@ -150,8 +183,9 @@ export class GpuExecutable implements Executable {
       encodeMs = t1 - t0;
       submitMs = performance.now() - t1;
     });
+    const read = [...this.outputs].filter(([name]) => !io.outputs.has(name));
     const staging = [
-      ...[...this.outputs.values()].flatMap((o) => o.reads.map((r) => r.staging)), ...(this.timer ? [this.timer.read] : []),
+      ...read.flatMap(([, o]) => o.reads.map((r) => r.staging)), ...(this.timer ? [this.timer.read] : []),
       ...(this.flags ? [this.flags.read] : []),
     ];
     const [error, maps] = await Promise.all([scopeError, Promise.allSettled(staging.map((b) => b.mapAsync(GPUMapMode.READ)))]);
@@ -159,10 +193,17 @@ export class GpuExecutable implements Executable {
     if (error || failed) {
       staging.forEach((b, i) => maps[i].status === 'fulfilled' && b.unmap());
       this.ctx.check('run');
+      if (error && (io.inputs.size || io.outputs.size)) throw boundBuffersError(error, io);
       throw error ?? new GpuError(`run: reading results back failed: ${failed!.reason instanceof Error ? failed!.reason.message : failed!.reason}`);
     }
-    const out: Record<string, Float32Array> = {};
-    for (const [name, o] of this.outputs) {
+    const out: Record<string, Float32Array | GpuOutput> = {};
+    let readback = 0;
+    for (const [name, to] of io.outputs) {
+      const n = this.graph.nodes[this.graph.outputs.get(name)!];
+      out[name] = new GpuOutput(to ?? this.kept.get(name)!, n.shape.slice(), n.dtype, 4 * this.outputs.get(name)!.n);
+    }
+    for (const [name, o] of read) {
+      readback += 4 * o.n;
       const values = o.reads.map((r) => {
         const bytes = r.staging.getMappedRange(0, r.bytes).slice(0, 4 * r.n);
         r.staging.unmap();
@@ -171,8 +212,9 @@ export class GpuExecutable implements Executable {
       });
       if (!o.reads[0]?.part) out[name] = values[0];
       else {
-        out[name] = new Float32Array(o.n);
-        o.reads.forEach((r, i) => scatterPart(out[name], values[i], r.part!));
+        const joined = new Float32Array(o.n);
+        o.reads.forEach((r, i) => scatterPart(joined, values[i], r.part!));
+        out[name] = joined;
       }
     }
     if (this.timer) {
@@ -184,6 +226,7 @@ export class GpuExecutable implements Executable {
     this.stats.submits = 1;
     this.stats.encodeMs = encodeMs;
     this.stats.submitMs = submitMs;
+    this.stats.readbackBytes = readback;
     if (this.flags) {
       const words = new Uint32Array(this.flags.read.getMappedRange().slice(0));
       this.flags.read.unmap();
@@ -191,6 +234,50 @@ export class GpuExecutable implements Executable {
       if (k >= 0) throw computedIndexError(this.plan.flags[k], new Int32Array(words.buffer)[2 * k + 1]);
     }
     return out;
+  }
+
+  /**
+   * @internal For tuning (src/runtime/tune.ts): encodes every dispatch `reps` times in one pass, on
+   * the inputs the last run wrote, submits once and waits. GPU time of the pass from timestamps when
+   * the executable was compiled with them, and wall time from submit to done; both per repetition.
+   */
+  timeRepeated(reps: number): Promise<{ gpuMs: number | null; wallMs: number }> {
+    return this.serial.run(async () => {
+      this.ctx.check('tune');
+      const { device } = this.ctx;
+      const t0 = performance.now();
+      const scopeError = this.ctx.capture('tune', () => {
+        const enc = device.createCommandEncoder({ label: 'seqgpu tune' });
+        const pass = enc.beginComputePass({
+          label: 'seqgpu tune pass',
+          timestampWrites: this.timer ? { querySet: this.timer.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined,
+        });
+        for (let r = 0; r < reps; r++) {
+          for (const d of this.dispatches) {
+            pass.setPipeline(d.pipeline);
+            pass.setBindGroup(0, d.bindGroup);
+            pass.dispatchWorkgroups(...d.grid);
+          }
+        }
+        pass.end();
+        if (this.timer) {
+          enc.resolveQuerySet(this.timer.set, 0, 2, this.timer.resolve, 0);
+          enc.copyBufferToBuffer(this.timer.resolve, 0, this.timer.read, 0, 16);
+        }
+        device.queue.submit([enc.finish()]);
+      });
+      const done = this.timer ? this.timer.read.mapAsync(GPUMapMode.READ) : device.queue.onSubmittedWorkDone();
+      const [error] = await Promise.all([scopeError, done]);
+      const wallMs = (performance.now() - t0) / reps;
+      let gpuMs: number | null = null;
+      if (this.timer) {
+        const t = new BigInt64Array(this.timer.read.getMappedRange());
+        gpuMs = Number(t[1] - t[0]) / 1e6 / reps;
+        this.timer.read.unmap();
+      }
+      if (error) throw error;
+      return { gpuMs, wallMs };
+    });
   }
 
   resetState(): void {
@@ -252,6 +339,16 @@ export class GpuExecutable implements Executable {
     return buffer;
   }
 
+  /** The executable's buffer for output `name` kept on the GPU (4 bytes per element), made once. */
+  private keptBuffer_(name: string, n: number): GPUBuffer {
+    let b = this.kept.get(name);
+    if (!b) {
+      b = this.buffer_(`output '${name}' kept on the GPU`, Math.max(16, 4 * n), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+      this.kept.set(name, b);
+    }
+    return b;
+  }
+
   private buffer_(label: string, size: number, usage: number): GPUBuffer {
     const b = this.ctx.device.createBuffer({ label, size, usage });
     this.buffers.push(b);
@@ -280,6 +377,8 @@ export class GpuExecutable implements Executable {
         }
         if (s.kind === 'constant') {
           const b = ctx.constantBuffer(s.data!, s.bytes, `constant #${s.id}`);
+          // Slots of one weight share a buffer (a tied table read twice): count each buffer once.
+          if (!this.shared.includes(b)) this.stats.weightBytes += s.bytes;
           this.shared.push(b);
           this.stats.bytesAllocated += s.bytes;
           return b;
@@ -336,4 +435,14 @@ export class GpuExecutable implements Executable {
       }
     });
   }
+}
+
+/** A run's GPU error when it bound caller buffers: says which, since a destroyed one or one of another device fails here. */
+function boundBuffersError(error: GpuError, io: Binding): GpuError {
+  const names = [...[...io.inputs.keys()].map((n) => `input '${n}'`), ...[...io.outputs].filter(([, b]) => b).map(([n]) => `output '${n}'`)];
+  if (names.length === 0) return error;
+  return new GpuError(
+    `${error.message} (this run bound GPU buffers of the caller's: ${names.join(', ')}; a buffer already destroyed or made on ` +
+      'another device fails validation, and then nothing of the run was done)',
+  );
 }

@@ -1,7 +1,7 @@
 // The Graph IR and its op builders. Builders infer and check shapes as the graph is built, so a
 // shape error surfaces at the line that made it, naming the op and the shapes.
 import { ShapeError, fmtShape } from '../errors';
-import { DTYPES, Tensor, type DType, type GraphLike, type GraphNode, type Node, type NodeKind } from './ir';
+import { DTYPES, Tensor, WEIGHT16_READERS, isHalf, type DType, type GraphLike, type GraphNode, type HalfDType, type Node, type NodeKind } from './ir';
 import { checkShape, numel } from './shapes';
 import { buildAttention, type AttentionOptions } from '../ops/attention';
 import { buildAssign, buildConcat, buildGather, buildSlice, buildState } from '../ops/copy';
@@ -17,16 +17,40 @@ import { buildLayerNorm } from '../ops/layernorm';
 import { buildLinear, buildMatmul } from '../ops/matmul';
 import { buildRnn, type RnnOptions, type RnnParams } from '../ops/rnn';
 import { buildSoftmax } from '../ops/softmax';
+import { buildSampleTokens, type SampleOptions } from '../ops/sample';
 
 export { Tensor, liveNodes } from './ir';
 export type { Binary, Cell, DType, GraphNode, Node, NodeOf, RnnNode, Unary } from './ir';
 
+/**
+ * A graph of ops under construction. Each builder method (PyTorch semantics, torch.nn.functional
+ * names in camelCase) checks its operands' shapes and dtypes at once, throwing a {@link ShapeError}
+ * that names the op and the shapes, and returns the result as a new {@link Tensor}. Name the inputs
+ * fed at every run with {@link Graph.input} and the results read back with {@link Graph.output},
+ * then compile the graph with {@link Runtime.compile}. A graph can be compiled many times, on
+ * different runtimes.
+ */
 export class Graph implements GraphLike {
+  /**
+   * Every value of the graph, in build order: node `id` is the value of the Tensor with that id. For
+   * inspection (shapes, dtypes, how values connect); the op records in `node` are the engine's IR.
+   */
   readonly nodes: GraphNode[] = [];
+  /** Input names, in declaration order, to the ids of their nodes ({@link Tensor.id}). */
   readonly inputs = new Map<string, number>();
+  /** Output names, in declaration order, to the ids of the nodes they read. */
   readonly outputs = new Map<string, number>();
+  /** State names ({@link Graph.state}) to the ids of their nodes. */
   readonly states = new Map<string, number>();
 
+  /**
+   * A value fed at every run under `name` (a Float32Array, an Int32Array for 'i32', a Uint8Array
+   * for 'bool', of exactly the shape's element count). Throws a ShapeError for a bad shape (each dim
+   * a non-negative integer), an unknown dtype or a name already used by an input.
+   * @param name the feed's name in `exe.run({ [name]: data })`
+   * @param shape the dims, e.g. [B, T] for token ids
+   * @param dtype 'f32' (default), 'i32' (token ids, indices) or 'bool' (masks)
+   */
   input(name: string, shape: number[], dtype: DType = 'f32'): Tensor {
     checkShape('input', `input '${name}'`, shape);
     if (!DTYPES.includes(dtype)) throw new ShapeError(`input: '${name}' has unknown dtype '${dtype}'`);
@@ -36,17 +60,37 @@ export class Graph implements GraphLike {
     return t;
   }
 
-  constant(data: Float32Array | Int32Array, shape: number[]): Tensor {
+  /**
+   * A constant, uploaded once at compile: f32 or i32 values; or, with dtype 'f16' or 'bf16', the
+   * 16-bit patterns of a weight (a Uint16Array, e.g. readSafetensors(bytes, { keep16: true })' data),
+   * which matmul (as b), linear (as weight) and embedding (as weight) read, accumulating in f32.
+   */
+  constant(data: Float32Array | Int32Array, shape: number[]): Tensor;
+  /** A 16-bit weight constant: `data` holds the f16 or bf16 bit patterns (round f32 values with toHalf). */
+  constant(data: Uint16Array, shape: number[], dtype: HalfDType): Tensor;
+  constant(data: Float32Array | Int32Array | Uint16Array, shape: number[], dtype?: HalfDType): Tensor {
     checkShape('constant', 'the constant', shape);
-    if (!(data instanceof Float32Array) && !(data instanceof Int32Array)) {
-      throw new ShapeError('constant: data must be a Float32Array or an Int32Array');
+    if (dtype !== undefined || data instanceof Uint16Array) {
+      if (dtype === undefined || !isHalf(dtype)) {
+        throw new ShapeError(`constant: a Uint16Array holds 16-bit weights and needs dtype 'f16' or 'bf16', got ${JSON.stringify(dtype)}`);
+      }
+      if (!(data instanceof Uint16Array)) {
+        throw new ShapeError(`constant: dtype '${dtype}' takes the 16-bit patterns as a Uint16Array, got a ${data?.constructor?.name ?? typeof data}`);
+      }
+    } else if (!(data instanceof Float32Array) && !(data instanceof Int32Array)) {
+      throw new ShapeError('constant: data must be a Float32Array or an Int32Array (or a Uint16Array with dtype f16 / bf16)');
     }
     if (data.length !== numel(shape)) {
-      throw new ShapeError(`constant: ${data.length} values do not fill shape ${fmtShape(shape)}`);
+      throw new ShapeError(`constant: ${data.length} values do not fill ${dtype ? `${dtype} ` : ''}shape ${fmtShape(shape)} (${numel(shape)})`);
     }
-    return this.addNode({ op: 'constant', data }, [], shape, data instanceof Int32Array ? 'i32' : 'f32');
+    return this.addNode({ op: 'constant', data }, [], shape, dtype ?? (data instanceof Int32Array ? 'i32' : 'f32'));
   }
 
+  /**
+   * Names `t` as a result: `exe.run()` returns its values under `name`, as a Float32Array whatever
+   * its dtype (bool as 0 and 1). Throws a ShapeError when `t` is not a tensor of this graph or the
+   * name is already an output.
+   */
   output(name: string, t: Tensor): void {
     this.checkOwn('output', t);
     if (this.outputs.has(name)) throw new ShapeError(`output: the name '${name}' is already an output`);
@@ -187,6 +231,16 @@ export class Graph implements GraphLike {
     return buildSoftmax(this, x, dim);
   }
 
+  /**
+   * One token id (i32) per row of logits [..., V], the result shaped [...]: greedy (the first index
+   * of the largest logit, as torch.argmax) when the temperature is 0, else drawn as models'
+   * pickToken draws: the top k by logit (ties by index), weights exp((l - max) / temperature),
+   * the first token whose running weight passes u * total, u being the row's entry of `draws`.
+   */
+  sampleTokens(logits: Tensor, opts: SampleOptions = {}): Tensor {
+    return buildSampleTokens(this, logits, opts);
+  }
+
   /** torch.reshape; one dim may be -1. */
   reshape(x: Tensor, shape: number[]): Tensor {
     return buildReshape(this, x, shape);
@@ -259,19 +313,36 @@ export class Graph implements GraphLike {
   }
 
   /** torch.nn.LSTM (gates i, f, g, o); params under torch names. */
-  lstm(x: Tensor, params: RnnParams, opts: RnnOptions): { output: Tensor; hN: Tensor; cN: Tensor } {
+  lstm(x: Tensor, params: RnnParams, opts: RnnOptions): {
+    /** Last layer's h at every step: [T, B, D·H] ([B, T, D·H] with batchFirst). */
+    output: Tensor;
+    /** Each layer's and direction's last h: [D·numLayers, B, H]. */
+    hN: Tensor;
+    /** Each layer's and direction's last c: [D·numLayers, B, H]. */
+    cN: Tensor;
+  } {
     const r = buildRnn(this, 'lstm', x, params, opts);
     return { output: r[0], hN: r[1], cN: r[2] };
   }
 
   /** torch.nn.GRU (gates r, z, n; n = tanh(W_in x + b_in + r * (W_hn h + b_hn))). */
-  gru(x: Tensor, params: RnnParams, opts: RnnOptions): { output: Tensor; hN: Tensor } {
+  gru(x: Tensor, params: RnnParams, opts: RnnOptions): {
+    /** Last layer's h at every step: [T, B, D·H] ([B, T, D·H] with batchFirst). */
+    output: Tensor;
+    /** Each layer's and direction's last h: [D·numLayers, B, H]. */
+    hN: Tensor;
+  } {
     const r = buildRnn(this, 'gru', x, params, opts);
     return { output: r[0], hN: r[1] };
   }
 
   /** torch.nn.RNN (Elman), nonlinearity 'tanh' (default) or 'relu'. */
-  rnn(x: Tensor, params: RnnParams, opts: RnnOptions & { nonlinearity?: 'tanh' | 'relu' }): { output: Tensor; hN: Tensor } {
+  rnn(x: Tensor, params: RnnParams, opts: RnnOptions & { nonlinearity?: 'tanh' | 'relu' }): {
+    /** Last layer's h at every step: [T, B, D·H] ([B, T, D·H] with batchFirst). */
+    output: Tensor;
+    /** Each layer's and direction's last h: [D·numLayers, B, H]. */
+    hN: Tensor;
+  } {
     const nl = opts?.nonlinearity ?? 'tanh';
     if (nl !== 'tanh' && nl !== 'relu') throw new ShapeError(`rnn: nonlinearity must be 'tanh' or 'relu', got '${nl}'`);
     const r = buildRnn(this, nl === 'tanh' ? 'rnn_tanh' : 'rnn_relu', x, params, opts);
@@ -282,12 +353,21 @@ export class Graph implements GraphLike {
     return buildElementwise(this, kind, def, operands);
   }
 
-  /** @internal Checks that every operand is a tensor of this graph. */
+  /** @internal Checks that every operand is a tensor of this graph, and none a 16-bit weight (but for transpose). */
   checkOwn(op: string, ...ts: Tensor[]): void {
-    for (const t of ts) {
+    ts.forEach((t, i) => {
       if (!(t instanceof Tensor) || t.graph !== this) {
         throw new ShapeError(`${op}: an operand is not a tensor of this graph`);
       }
+      if (isHalf(t.dtype) && WEIGHT16_READERS[op] !== i) throw half16Error(op, i, t);
+    });
+  }
+
+  /** @internal Checks ownership and that weight operand `what` of `op` is f32 or a 16-bit weight. */
+  checkWeight(op: string, what: string, t: Tensor): void {
+    if (!(t instanceof Tensor) || t.graph !== this) throw new ShapeError(`${op}: ${what} is not a tensor of this graph`);
+    if (t.dtype !== 'f32' && !isHalf(t.dtype)) {
+      throw new ShapeError(`${op}: ${what} must be f32, f16 or bf16, got ${t.dtype} ${fmtShape(t.shape)}`);
     }
   }
 
@@ -301,8 +381,20 @@ export class Graph implements GraphLike {
 
   /** @internal Appends a node; builders have checked its inputs and shape. */
   addNode(node: Node, inputs: number[], shape: number[], dtype: DType = 'f32'): Tensor {
+    inputs.forEach((j, i) => {
+      const t = this.nodes[j];
+      if (t && isHalf(t.dtype) && WEIGHT16_READERS[node.op] !== i) throw half16Error(node.op, i, new Tensor(this, j));
+    });
     const id = this.nodes.length;
     this.nodes.push({ id, node, inputs, shape, dtype });
     return new Tensor(this, id);
   }
+}
+
+/** A 16-bit weight given to an op (or operand) that does not read one. */
+function half16Error(op: string, operand: number, t: Tensor): ShapeError {
+  return new ShapeError(
+    `${op}: operand ${operand} is a 16-bit weight (${t.dtype} ${fmtShape(t.shape)}); 16-bit tensors are read only as ` +
+      "matmul's b, linear's weight and embedding's weight (and transposed views of them)",
+  );
 }

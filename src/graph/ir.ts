@@ -5,15 +5,36 @@ import { ShapeError, fmtShape } from '../errors';
 
 /**
  * Element types of graph values. Each has a storage size on the GPU; bool is held as one u32 word
- * per element so kernels can index it like the others. 16-bit storage types (f16, bf16) are added
- * by giving them an entry here with their size; slot sizes and feeds read this table.
+ * per element so kernels can index it like the others. f16 and bf16 are storage types of weights
+ * only: 16-bit constants, packed two to a u32 word (an odd count padded to whole pairs), that
+ * matmul and linear read as B, embedding as its table, and transpose views; every other op refuses
+ * them at graph build (WEIGHT16_READERS).
+ *
+ * @property f32 4 bytes: IEEE single floats (a Float32Array)
+ * @property i32 4 bytes: signed 32-bit integers, which wrap (an Int32Array)
+ * @property bool 4 bytes: one u32 word per element, 0 or 1 (fed as a Uint8Array)
+ * @property f16 2 bytes: IEEE half floats, weights only (a Uint16Array of bit patterns)
+ * @property bf16 2 bytes: bfloat16, the top half of an f32, weights only (a Uint16Array of bit patterns)
  */
-export const DTYPE_BYTES = { f32: 4, i32: 4, bool: 4 } as const;
+export const DTYPE_BYTES = { f32: 4, i32: 4, bool: 4, f16: 2, bf16: 2 } as const;
+/**
+ * A graph value's element type: 'f32', 'i32' or 'bool' for inputs and computed values; 'f16' and
+ * 'bf16' for 16-bit weight constants only. On the GPU, f32, i32 and bool take 4 bytes an element
+ * (bool one u32 word), f16 and bf16 2 bytes.
+ */
 export type DType = keyof typeof DTYPE_BYTES;
-export const DTYPES = Object.keys(DTYPE_BYTES) as DType[];
+/** The dtypes of computed values, inputs and casts. */
+export const DTYPES: DType[] = ['f32', 'i32', 'bool'];
+/** The 16-bit weight dtypes (g.constant(u16, shape, dtype)). */
+export type HalfDType = 'f16' | 'bf16';
+export const HALF_DTYPES: readonly HalfDType[] = ['f16', 'bf16'];
+export const isHalf = (dtype: string): dtype is HalfDType => dtype === 'f16' || dtype === 'bf16';
 
-/** torch's promotion order for dtypes of one category chain: bool < i32 < f32. */
-const RANK: Record<DType, number> = { bool: 0, i32: 1, f32: 2 };
+/** Which operand of which op may be a 16-bit weight: the rest refuse one at graph build. */
+export const WEIGHT16_READERS: Readonly<Record<string, number>> = { matmul: 1, linear: 1, embedding: 1, transpose: 0 };
+
+/** torch's promotion order for dtypes of one category chain: bool < i32 < f32 (16-bit weights rank as f32). */
+const RANK: Record<DType, number> = { bool: 0, i32: 1, f32: 2, f16: 2, bf16: 2 };
 
 /** torch.result_type of tensor operands: the highest of them (bool < i32 < f32). */
 export function promoteTypes(dtypes: readonly DType[]): DType {
@@ -39,9 +60,14 @@ export interface Epilogue {
   residual: boolean;
 }
 
+/**
+ * @internal The op records of the IR: an op name and its attributes. What a node records may change
+ * between versions; the graph builders are the interface.
+ */
 export type Node =
   | { op: 'input'; name: string }
-  | { op: 'constant'; data: Float32Array | Int32Array }
+  /** data: f32 or i32 values, or (dtype f16 / bf16) 16-bit patterns. */
+  | { op: 'constant'; data: Float32Array | Int32Array | Uint16Array }
   | ({ op: 'matmul' } & Epilogue)
   | ({ op: 'linear'; hasBias: boolean } & Epilogue)
   | { op: Binary }
@@ -63,29 +89,46 @@ export type Node =
   | { op: 'slice'; dim: number; start: number }
   | { op: 'concat'; dim: number }
   | { op: 'gather'; dim: number }
+  /** One token id per row of logits (src/ops/sample.ts); `greedy`: temperature fixed at 0, no draws. */
+  | { op: 'sampleTokens'; greedy: boolean }
   /** Output `index` of a multi-output node (the recurrent ops' hN and cN). */
   | { op: 'select'; index: number };
 
 export type NodeKind = Node['op'];
 export type NodeOf<K extends NodeKind> = Extract<Node, { op: K }>;
 
+/** One value of a graph ({@link Graph.nodes}): the op that makes it, what it reads, its shape and dtype. */
 export interface GraphNode<N extends Node = Node> {
+  /** Its index in the graph's nodes, the {@link Tensor.id} of its value. */
   id: number;
+  /** The op and its attributes (the engine's IR record, which may change between versions). */
   node: N;
+  /** The ids of the nodes it reads, in operand order. */
   inputs: number[];
+  /** The value's shape, as inferred when the node was built. */
   shape: number[];
+  /** The value's element type. */
   dtype: DType;
 }
 
-/** What builders and passes see of a graph (graph.ts's Graph is the one implementation). */
+/** What op builders and the engine's passes see of a graph; {@link Graph} is the one implementation. */
 export interface GraphLike {
+  /** Every value, in build order; a node's index is its id. */
   readonly nodes: GraphNode[];
+  /** Input names to node ids, in declaration order. */
   readonly inputs: Map<string, number>;
+  /** Output names to node ids, in declaration order. */
   readonly outputs: Map<string, number>;
+  /** State names to node ids. */
   readonly states: Map<string, number>;
+  /** @internal Appends a node whose inputs and shape the builder has checked. */
   addNode(node: Node, inputs: number[], shape: number[], dtype?: DType): Tensor;
+  /** @internal Throws a ShapeError unless every operand is a tensor of this graph. */
   checkOwn(op: string, ...ts: Tensor[]): void;
+  /** @internal Throws a ShapeError unless every operand is an f32 tensor of this graph. */
   checkF32(op: string, ...ts: Tensor[]): void;
+  /** Checks ownership and that `t` is an f32 or 16-bit weight tensor (`what` names it in the error). */
+  checkWeight(op: string, what: string, t: Tensor): void;
 }
 
 /** A graph as passes, the planner and the interpreter read it (the fusion pass returns one). */
@@ -93,13 +136,18 @@ export type GraphIR = Pick<GraphLike, 'nodes' | 'inputs' | 'outputs' | 'states'>
 
 /** A value in a graph: what op builders take and return. */
 export class Tensor {
+  /** Made by the graph's builders (input, constant, and every op); code does not make tensors itself. */
   constructor(
+    /** The graph the value belongs to: ops take only tensors of their own graph. */
     readonly graph: GraphLike,
+    /** The value's node: its index in the graph's nodes. */
     readonly id: number,
   ) {}
+  /** The value's shape (a copy), known as soon as the op is built. */
   get shape(): number[] {
     return this.graph.nodes[this.id].shape.slice();
   }
+  /** The value's element type. */
   get dtype(): DType {
     return this.graph.nodes[this.id].dtype;
   }

@@ -29,7 +29,8 @@ export interface Slot {
   dtype: DType;
   /** The input's or state's name, or the constant's data. */
   name?: string;
-  data?: Float32Array | Int32Array;
+  /** (16-bit weights: their bit patterns, packed two to a word on upload.) */
+  data?: Float32Array | Int32Array | Uint16Array;
   /** For temps: the pool buffer it lives in. */
   pool?: number;
   /** For an input past the binding limit: the part of its feed this slot holds. */
@@ -131,7 +132,8 @@ export class LowerCtx {
   constructor(
     readonly graph: GraphIR,
     readonly limits: PlanLimits,
-    readonly overrides: KernelOverrides | undefined,
+    /** compile's overrides; the planner swaps in a node's own while it lowers a tuned node. */
+    public overrides: KernelOverrides | undefined,
     /** The runtime's user kernels by op (rt.kernels). */
     readonly user: UserKernels = NO_USER_KERNELS,
     /** compile's `variants` as given (`overrides` holds them without the user ones, for the kernels). */
@@ -293,9 +295,13 @@ export class LowerCtx {
     return contiguous(this.slot('temp', n.node.op, shape, n.dtype), shape);
   }
 
+  /** Where the node being lowered got its variant (tuning's 'tuned' or 'rule'), shown in step labels when set. */
+  origin: string | undefined;
+
   /** Appends a dispatch; `writes` are the slots it writes (all of them bound in `bind`). */
   step(label: string, plan: KernelPlan, bind: Bind, writes: number[], count: number): Step {
-    const s: Step = { label: `${label} (${plan.variant})`, plan, bind, writes, numel: count };
+    const how = this.origin ? `${plan.variant}, ${this.origin}` : plan.variant;
+    const s: Step = { label: `${label} (${how})`, plan, bind, writes, numel: count };
     this.steps.push(s);
     return s;
   }

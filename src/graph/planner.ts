@@ -14,19 +14,44 @@ import { LowerCtx, resolveBindings, type Plan, type PlanLimits, type PlanOutput,
 
 export type { Plan, PlanLimits, PlanOutput } from './lower-ctx';
 
-export function planGraph(source: GraphIR, limits: PlanLimits, overrides?: KernelOverrides, user?: UserKernels): Plan {
+/**
+ * A per-node variant choice (tuning, src/runtime/tune.ts): overrides to lay over compile's while node
+ * n is lowered, and where they came from, shown in its steps' labels; undefined keeps compile's.
+ */
+export type NodeChooser = (n: GraphNode, graph: GraphIR) => { overrides?: KernelOverrides; origin: string } | undefined;
+
+/** The graph as the planner lowers it: after the fusion pass, user-forced ops left as built. */
+export function fusedGraph(source: GraphIR, overrides?: KernelOverrides): GraphIR {
+  const variants = overrides?.variants ?? {};
+  return fuse(source, (kind) => String(variants[kind] ?? '').startsWith('user:'));
+}
+
+export function planGraph(source: GraphIR, limits: PlanLimits, overrides?: KernelOverrides, user?: UserKernels, choose?: NodeChooser): Plan {
   // The engine's kernels see compile's variants without the user ones (linear's matmul kernel must
   // not meet `variants.matmul = 'user:...'`); user variants are taken here, node by node.
   const variants = overrides?.variants ?? {};
   const builtin = Object.fromEntries(Object.entries(variants).filter(([, v]) => !String(v).startsWith('user:')));
-  const graph = fuse(source, (kind) => String(variants[kind] ?? '').startsWith('user:'));
+  const graph = fusedGraph(source, overrides);
   const ctx = new LowerCtx(graph, limits, overrides && { ...overrides, variants: builtin }, user, variants);
+  const base = ctx.overrides;
   const needed = liveNodes(graph);
   for (const n of graph.nodes) {
     if (!needed[n.id]) continue;
     const op = OPS[n.node.op] as OpDef<NodeKind>;
     for (const c of op.indices?.(n, graph) ?? []) checkIndex(ctx, n, c);
-    const val = lowerNode(ctx, n, op);
+    const chosen = choose?.(n, graph);
+    if (chosen) {
+      const o = chosen.overrides;
+      ctx.overrides = o ? { variants: { ...base?.variants, ...o.variants }, constants: { ...base?.constants, ...o.constants } } : base;
+      ctx.origin = chosen.origin;
+    }
+    let val: Val | Val[];
+    try {
+      val = lowerNode(ctx, n, op);
+    } finally {
+      ctx.overrides = base;
+      ctx.origin = undefined;
+    }
     if (Array.isArray(val)) ctx.tuples.set(n.id, val);
     ctx.vals[n.id] = Array.isArray(val) ? val[0] : val;
   }

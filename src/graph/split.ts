@@ -78,7 +78,7 @@ export function rowDims(shape: readonly number[], elemBytes: number, max: number
   return null;
 }
 
-type Typed = Float32Array | Int32Array | Uint32Array;
+type Typed = Float32Array | Int32Array | Uint32Array | Uint16Array;
 
 /** Part `r` of a contiguous array: a subarray (no copy) when outer is 1, else a packed copy. */
 export function extractPart<T extends Typed>(data: T, r: PartRange): T {
@@ -104,15 +104,18 @@ export function scatterPart(dst: Float32Array, part: Float32Array, r: PartRange)
 // prefill and a decode-step graph) get the same arrays, so GpuContext uploads each part once.
 const copiedParts = new WeakMap<object, Map<string, Typed>>();
 
-/** Part `r` of a constant's data, the same array for the same data and range. */
-export function constantPart(data: Float32Array | Int32Array, r: PartRange): Float32Array | Int32Array {
+/**
+ * Part `r` of a constant's data, the same array for the same data and range. A 16-bit weight's part
+ * is its own buffer, so it is packed in pairs from its own first element whatever its start.
+ */
+export function constantPart<T extends Float32Array | Int32Array | Uint16Array>(data: T, r: PartRange): T {
   if (r.outer === 1) return extractPart(data, r);
   let byRange = copiedParts.get(data);
   if (!byRange) copiedParts.set(data, (byRange = new Map()));
   const key = `${r.outer}|${r.len}|${r.inner}|${r.start}|${r.end}`;
   let part = byRange.get(key);
   if (!part) byRange.set(key, (part = extractPart(data, r)));
-  return part as Float32Array | Int32Array;
+  return part as T;
 }
 
 /** The view of a part through a Big's perm: its storage is `storage` with `axis` cut to `width`. */

@@ -11,7 +11,8 @@ const FILE = 'shaders/elementwise.wgsl';
 const MAX_RANK = 8;
 const OPERANDS = ['a', 'b', 'c'] as const;
 const VARS = ['x', 'y', 'z'] as const;
-const DT_CODE: Record<DType, string> = { f32: 'DT_F32', i32: 'DT_I32', bool: 'DT_BOOL' };
+// 16-bit weights never reach elementwise ops (the graph refuses them there).
+const DT_CODE: Partial<Record<DType, string>> = { f32: 'DT_F32', i32: 'DT_I32', bool: 'DT_BOOL' };
 
 /** One elementwise op, as the kernel sees it. */
 export interface MapOp {

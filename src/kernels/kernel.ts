@@ -40,7 +40,9 @@ export function sourceLine(shader: Shader, line: number): { file: string; line: 
   return { file: shader.file, line: at };
 }
 
+/** WGSL `override` constants by name (e.g. `{ TILE_M: 32, WG: 64 }`), set when a pipeline is created. */
 export type Constants = Record<string, number | boolean>;
+/** Uniform values by the WGSL struct member's name; an array fills a vector or array member. */
 export type Uniforms = Record<string, number | number[]>;
 
 /** One planned dispatch: the pipeline it needs and the numbers it runs with. */
@@ -54,19 +56,37 @@ export interface KernelPlan {
   variant: string;
 }
 
+/** The device limits that kernel plans read (the GPUSupportedLimits of the same names). */
 export interface DeviceLimits {
+  /** Workgroups a dispatch may have along each of x, y and z (WebGPU's default 65535). */
   maxComputeWorkgroupsPerDimension: number;
+  /** Threads one workgroup may have (WebGPU's default 256). */
   maxComputeInvocationsPerWorkgroup: number;
+  /** Bytes of `var<workgroup>` memory one workgroup may use (WebGPU's default 16384). */
   maxComputeWorkgroupStorageSize: number;
+  /** The largest workgroup size along x (WebGPU's default 256). */
   maxComputeWorkgroupSizeX: number;
+  /** The largest workgroup size along y (WebGPU's default 256). */
   maxComputeWorkgroupSizeY: number;
   /** A CPU-emulated adapter (see GpuContext); variant choice may differ there. */
   emulated?: boolean;
+  /** The device has the shader-f16 feature (array<f16> in shaders: kernels/weight16.ts). */
+  shaderF16?: boolean;
 }
 
 /** Options a caller passes through rt.compile(g, { variants, constants }). */
 export interface KernelOverrides {
+  /**
+   * A variant to force, by op: `matmul` ('naive', 'tiled', 'tiled-vec4', 'register'), `softmax`
+   * and `layernorm` ('workgroup', 'row'), `lstm`, `gru`, `rnn` ('step', 'persistent', 'tiled',
+   * 'tiled-vec4'), `attention` ('flash', 'split', 'rows'), or a registered user kernel's
+   * `'user:...'` name under its op. An unknown name is a ShapeError at compile.
+   */
   variants?: Record<string, string>;
+  /**
+   * Override constants by kernel (e.g. `{ matmul: { TILE_M: 32 } }`), laid over the values the
+   * engine chose; they must suit the kernel and the device's limits.
+   */
   constants?: Record<string, Constants>;
 }
 

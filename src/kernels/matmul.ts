@@ -1,20 +1,28 @@
-// Plans shaders/matmul.wgsl: picks the variant (naive, tiled, tiled-vec4) and tile sizes, folds
-// transposed operands and broadcast batches into strides, and checks the config against the device.
+// Plans shaders/matmul.wgsl: picks the variant (naive, tiled, tiled-vec4, register) and tile sizes,
+// folds transposed operands and broadcast batches into strides, and checks the config against the
+// device. B may be a 16-bit weight: every variant reads it, through the reader weight16.ts generates.
 import { LimitError, ShapeError, fmtShape } from '../errors';
 import { broadcastShapes, broadcastStrides, numel } from '../graph/shapes';
+import type { DType } from '../graph/ir';
+import { weight16Mode, withWeightReader } from './weight16';
 import code from '../../shaders/matmul.wgsl?raw';
 import {
   collapseDims,
   foldGrid,
   pickConstants,
-  shaderOf,
   type DeviceLimits,
   type KernelOverrides,
   type KernelPlan,
   type View,
 } from './kernel';
 
-export const matmulShader = shaderOf('shaders/matmul.wgsl', code);
+/** The shader with an f32 B. */
+export const matmulShader = withWeightReader('shaders/matmul.wgsl', code, 'b', 2, 'f32', undefined);
+/**
+ * The matmul kernel's variants, for compile's `variants: { matmul: ... }`: 'naive' (a thread per
+ * output), 'tiled' (workgroup-memory tiles), 'tiled-vec4' (the same with vec4 loads, when shapes
+ * and strides allow), 'register' (register tiles without workgroup barriers).
+ */
 export const MATMUL_VARIANTS = ['naive', 'tiled', 'tiled-vec4', 'register'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
@@ -34,6 +42,8 @@ export interface MatmulArgs {
   out?: { offset: number; rowStride: number };
   /** Elements skipped at the start of A, B and bias (a block of columns of a weight in parts); default 0. */
   offsets?: { a?: number; b?: number; bias?: number };
+  /** B's stored dtype: f32 (default), or a 16-bit weight (f16, bf16). */
+  bDtype?: DType;
 }
 
 /** The operands of a matmul step by WGSL name; what is absent is bound to the dummy buffer. */
@@ -116,9 +126,11 @@ export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefi
     tilesN = Math.ceil(N / tn);
     total = tilesM * tilesN * batch;
   }
+  const bDtype = args.bDtype ?? 'f32';
+  const mode = weight16Mode('matmul', `b ${bDtype} ${fmtShape(b.shape)}`, bDtype, overrides, limits);
   const entry = { naive: 'matmul_naive', tiled: 'matmul_tiled', 'tiled-vec4': 'matmul_tiled_vec4', register: 'matmul_register' }[variant];
   return {
-    shader: matmulShader,
+    shader: withWeightReader('shaders/matmul.wgsl', code, 'b', 2, bDtype, mode),
     entry,
     constants,
     variant,

@@ -10,21 +10,39 @@ import { Module } from '../nn/module';
 import type { Runtime } from '../runtime/runtime';
 import { argmax } from './sampling';
 
+/** The classifier's sizes and its recurrent cell. */
 export interface TextClassifierConfig {
+  /** Rows of the embedding table: ids must lie in 0..vocabSize-1. */
   vocabSize: number;
+  /** Logits per sequence. */
   numClasses: number;
+  /** The embedding size, the recurrence's input size; default 64. */
   embedDim?: number;
+  /** H, the recurrence's hidden size; default 128. */
   hiddenSize?: number;
+  /** 'lstm' (default; state dict prefix `lstm.`) or 'rnn' (tanh; prefix `rnn.`). */
   cell?: 'lstm' | 'rnn';
 }
 
+/**
+ * A recurrent text classifier: Embedding → one-layer LSTM or RNN (sequence first) → Linear on
+ * each sequence's last valid step. Parameters under `embedding.`, `lstm.` or `rnn.`, and `fc.`.
+ */
 export class TextClassifier extends Module {
+  /** `embedding`: [vocabSize, embedDim]. */
   readonly embedding: Embedding;
+  /** `lstm` or `rnn`: the recurrence, embedDim → hiddenSize. */
   readonly recurrent: LSTM | RNN;
+  /** `fc`: hiddenSize → numClasses. */
   readonly fc: Linear;
+  /** H, the recurrence's hidden size. */
   readonly hiddenSize: number;
 
-  constructor(readonly config: TextClassifierConfig) {
+  /** Seeded initial weights (load real ones with loadStateDict); a ShapeError for another cell. */
+  constructor(
+    /** The sizes and cell it was built with. */
+    readonly config: TextClassifierConfig,
+  ) {
     super();
     const embedDim = config.embedDim ?? 64;
     this.hiddenSize = config.hiddenSize ?? 128;
@@ -50,19 +68,29 @@ export class TextClassifier extends Module {
     return g;
   }
 
+  /**
+   * Compiles the classifier on `rt` for batches of `batch` sequences of up to `maxLen` tokens; the
+   * session takes any lengths in 1..maxLen. The weights are read at compile: load them first.
+   */
   async compile(rt: Runtime, opts: { maxLen: number; batch: number }): Promise<ClassifierSession> {
     return new ClassifierSession(this, await rt.compile(this.graph(opts.maxLen, opts.batch)), opts.maxLen, opts.batch);
   }
 }
 
+/** A compiled TextClassifier ({@link TextClassifier.compile}): classifies one batch per call. */
 export class ClassifierSession {
   /** One classify at a time, in call order, as exe.run. */
   private readonly serial = new Serial();
 
+  /** Made by {@link TextClassifier.compile}, which compiles `exe` from the model's graph. */
   constructor(
+    /** The model it was compiled from. */
     readonly model: TextClassifier,
+    /** The compiled graph: inputs `ids` and `last`, output `logits`. */
     readonly exe: Executable,
+    /** The longest sequence it takes (the compiled T). */
     readonly maxLen: number,
+    /** Sequences per call (the compiled B). */
     readonly batch: number,
   ) {}
 
@@ -70,7 +98,12 @@ export class ClassifierSession {
    * ids: [maxLen, batch] row-major, padded after each sequence's end (any valid id); lengths: [batch],
    * each in 1..maxLen. One submit.
    */
-  classify(ids: Int32Array, lengths: ArrayLike<number>): Promise<{ logits: Float32Array; predictions: number[] }> {
+  classify(ids: Int32Array, lengths: ArrayLike<number>): Promise<{
+    /** [batch, numClasses] row-major. */
+    logits: Float32Array;
+    /** Each sequence's highest-scoring class (the first of equal ones). */
+    predictions: number[];
+  }> {
     const own = { ids: ids instanceof Int32Array ? ids.slice() : ids, lengths: Array.from(lengths ?? []) };
     return this.serial.run(() => this.classify_(own.ids, own.lengths));
   }
@@ -92,6 +125,7 @@ export class ClassifierSession {
     return { logits, predictions };
   }
 
+  /** Releases the compiled graph's GPU buffers; the model is untouched. */
   destroy(): void {
     this.exe.destroy();
   }

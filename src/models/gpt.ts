@@ -1,22 +1,27 @@
 // The lecture's GPT decoder: a GPT2LMHeadModel with a KV cache kept on the GPU. A prefill graph
 // (one per prompt length) writes the prompt's keys and values into the cache; a decode-step graph
 // appends one token's at a fed position and attends over the cache under a fed mask, so each new
-// token costs one submit and uploads only its id, its position and a mask row.
+// token costs one submit and uploads only its id, its position and a mask row. generate() picks
+// tokens on the GPU (the sampleTokens op, fed the host's draws), so a step reads back token ids only.
 import { InputError, ShapeError } from '../errors';
 import type { Executable, ExecStats } from '../graph/executable';
 import { Graph, type Tensor } from '../graph/graph';
 import { Serial } from '../graph/serial';
 import type { GPT2LMHeadModel } from '../nn/gpt2';
 import type { Runtime } from '../runtime/runtime';
-import { pickToken, SeededRandom, type SamplingOptions } from './sampling';
+import { checkSampling, SeededRandom, type SamplingOptions } from './sampling';
 
+/** The KV cache's size: what {@link GptDecoder.create} compiles for. */
 export interface GptDecoderOptions {
   /** Cache length: prompt plus generated tokens; at most the model's nPositions. */
   maxLen: number;
+  /** Sequences decoded together (B); default 1. */
   batch?: number;
 }
 
+/** GptDecoder.generate's options: how many tokens, and how each is chosen (greedy by default). */
 export interface GenerateOptions extends SamplingOptions {
+  /** Tokens to generate after the prompt (fewer if eosId ends every sequence); prompt + maxNewTokens ≤ maxLen. */
   maxNewTokens: number;
   /** Seeds a SeededRandom when sampling and no rng is given. */
   seed?: number;
@@ -24,10 +29,13 @@ export interface GenerateOptions extends SamplingOptions {
   eosId?: number;
 }
 
+/** What GptDecoder.generate returns: the tokens and the time each phase took. */
 export interface GenerateResult {
   /** [batch][prompt + generated] */
   tokens: number[][];
+  /** Host wall time of the prefill run, in ms (compile included the first time a prompt length is seen). */
   prefillMs: number;
+  /** Host wall time of each decode step, in ms, one entry per step run. */
   stepMs: number[];
   /** Generated tokens per second over the decode steps (batch included). */
   tokensPerSecond: number;
@@ -35,27 +43,44 @@ export interface GenerateResult {
   stepStats: ExecStats;
 }
 
+/**
+ * Incremental decoding with a GPT2LMHeadModel and a KV cache held on the GPU between runs: a
+ * prefill graph per prompt length writes the prompt's keys and values, and one decode-step graph
+ * appends a token per sequence in one submit. Calls (prefill, step, generate) run one at a time,
+ * in call order.
+ */
 export class GptDecoder {
   private readonly prefills = new Map<number, Executable>();
   private length = 0;
   /** prefill, step and generate share one KV cache: calls run one at a time, in call order. */
   private readonly serial = new Serial();
+  /** generate() leaves logits on the GPU (a GPU runtime): its steps read back token ids only. */
+  private get onGpu(): boolean {
+    return this.rt.info.backend !== 'cpu';
+  }
 
   private constructor(
     private readonly rt: Runtime,
+    /** The model it decodes with (its weights were read at compile). */
     readonly model: GPT2LMHeadModel,
+    /** The KV cache's length: prompt plus generated tokens. */
     readonly maxLen: number,
+    /** Sequences decoded together. */
     readonly batch: number,
     private readonly stepExe: Executable,
   ) {}
 
+  /**
+   * Compiles the decode-step graph on `rt` (prefill graphs are compiled at first use of each prompt
+   * length). Throws a ShapeError when maxLen is not in 1..nPositions. Load the weights first.
+   */
   static async create(rt: Runtime, model: GPT2LMHeadModel, opts: GptDecoderOptions): Promise<GptDecoder> {
     const { nPositions } = model.config;
     const batch = opts.batch ?? 1;
     if (!Number.isInteger(opts.maxLen) || opts.maxLen < 1 || opts.maxLen > nPositions) {
       throw new ShapeError(`GptDecoder: maxLen ${opts.maxLen} must be in 1..${nPositions} (the positional table wpe)`);
     }
-    const stepExe = await rt.compile(stepGraph(model, opts.maxLen, batch));
+    const stepExe = await rt.compile(stepGraph(model, opts.maxLen, batch, { sample: true }));
     return new GptDecoder(rt, model, opts.maxLen, batch, stepExe);
   }
 
@@ -67,44 +92,51 @@ export class GptDecoder {
   /** Clears the cache and runs the prompt ids [batch, P]; returns the last position's logits [batch, vocab]. */
   prefill(ids: Int32Array, promptLen: number): Promise<Float32Array> {
     const own = ids instanceof Int32Array ? ids.slice() : ids;
-    return this.serial.run(() => this.prefill_(own, promptLen));
+    return this.serial.run(async () => (await this.prefill_(own, promptLen)).logits as Float32Array);
   }
 
-  private async prefill_(ids: Int32Array, promptLen: number): Promise<Float32Array> {
+  /** Runs the prompt; with `pick`, the next tokens are chosen on the GPU and only they are read back. */
+  private async prefill_(ids: Int32Array, promptLen: number, pick?: PickFeeds): Promise<Record<string, unknown>> {
     if (!Number.isInteger(promptLen) || promptLen < 1 || promptLen > this.maxLen) {
       throw new InputError(`GptDecoder: a prompt of ${promptLen} tokens does not fit the KV cache of ${this.maxLen}`);
     }
     if (ids.length !== this.batch * promptLen) throw new InputError(`GptDecoder: prefill got ${ids.length} ids for [${this.batch}, ${promptLen}]`);
     let exe = this.prefills.get(promptLen);
     if (!exe) {
-      exe = await this.rt.compile(prefillGraph(this.model, this.maxLen, this.batch, promptLen), { shareStateWith: this.stepExe });
+      exe = await this.rt.compile(prefillGraph(this.model, this.maxLen, this.batch, promptLen, { sample: true }), { shareStateWith: this.stepExe });
       this.prefills.set(promptLen, exe);
     }
     // Rows past the prompt keep an earlier sequence's keys; the masks never let a query see them.
-    const { logits } = await exe.run({ ids });
+    const out = await exe.run({ ids, ...(pick ?? this.greedyFeeds_()) }, pick && this.onGpu ? { keepOnGpu: ['logits'] } : undefined);
     this.length = promptLen;
-    return logits;
+    return out;
+  }
+
+  /** The sampling feeds of a run whose tokens are not used. */
+  private greedyFeeds_(): PickFeeds {
+    return { draws: new Float32Array(this.batch), temperature: new Float32Array(1), topK: new Int32Array(1) };
   }
 
   /** Appends one token per sequence (ids [batch]); returns the logits [batch, vocab] it predicts. */
   step(ids: Int32Array): Promise<Float32Array> {
     const own = ids instanceof Int32Array ? ids.slice() : ids;
-    return this.serial.run(() => this.step_(own));
+    return this.serial.run(async () => (await this.step_(own)).logits as Float32Array);
   }
 
-  private async step_(ids: Int32Array): Promise<Float32Array> {
+  private async step_(ids: Int32Array, pick?: PickFeeds): Promise<Record<string, unknown>> {
     const pos = this.length;
     if (pos < 1) throw new InputError('GptDecoder: step() before prefill()');
     if (pos >= this.maxLen) throw new InputError(`GptDecoder: the KV cache of ${this.maxLen} tokens is full`);
     const mask = new Uint8Array(this.maxLen);
     mask.fill(1, 0, pos + 1);
-    const { logits } = await this.stepExe.run({
-      ids, mask, pos: new Int32Array([pos]), posIds: new Int32Array(this.batch).fill(pos),
-    });
+    const out = await this.stepExe.run({
+      ids, mask, pos: new Int32Array([pos]), posIds: new Int32Array(this.batch).fill(pos), ...(pick ?? this.greedyFeeds_()),
+    }, pick && this.onGpu ? { keepOnGpu: ['logits'] } : undefined);
     this.length = pos + 1;
-    return logits;
+    return out;
   }
 
+  /** The decode-step executable's stats after its last run (dispatches and submits per token). */
   get stepStats(): ExecStats {
     return this.stepExe.stats;
   }
@@ -116,7 +148,7 @@ export class GptDecoder {
   }
 
   private async generate_(prompt: number[][], opts: GenerateOptions): Promise<GenerateResult> {
-    const B = this.batch, V = this.model.config.vocabSize;
+    const B = this.batch;
     const P = prompt[0]?.length ?? 0;
     if (prompt.length !== B || prompt.some((p) => p.length !== P)) {
       throw new InputError(`GptDecoder: the prompt must be ${B} sequence(s) of one length`);
@@ -125,31 +157,65 @@ export class GptDecoder {
       throw new InputError(`GptDecoder: ${P} prompt + ${opts.maxNewTokens} new tokens pass the KV cache of ${this.maxLen}`);
     }
     const sampling: SamplingOptions = { ...opts, rng: opts.rng ?? (opts.temperature ? new SeededRandom(opts.seed ?? 0) : undefined) };
+    checkSampling(sampling, 'GptDecoder');
+    // One draw per sequence per token when sampling, as pickToken takes them; greedy takes none.
+    const t = sampling.temperature ?? 0;
+    const pick = (): PickFeeds => ({
+      draws: t > 0 ? Float32Array.from({ length: B }, () => sampling.rng!.next()) : new Float32Array(B),
+      temperature: new Float32Array([t]), topK: new Int32Array([sampling.topK ?? 0]),
+    });
     const tokens = prompt.map((p) => p.slice());
     const t0 = performance.now();
-    let logits = await this.prefill_(Int32Array.from(prompt.flat()), P);
+    let out = await this.prefill_(Int32Array.from(prompt.flat()), P, pick());
     const prefillMs = performance.now() - t0;
     const stepMs: number[] = [];
     const done = new Array<boolean>(B).fill(false);
     for (let n = 0; n < opts.maxNewTokens; n++) {
-      const next = Array.from({ length: B }, (_, b) => pickToken(logits, sampling, b * V, (b + 1) * V));
+      const next = Array.from(out.tokens as Float32Array);
       next.forEach((t, b) => {
         tokens[b].push(t);
         if (t === opts.eosId) done[b] = true;
       });
       if (done.every(Boolean) || n === opts.maxNewTokens - 1) break;
-      const t = performance.now();
-      logits = await this.step_(Int32Array.from(next));
-      stepMs.push(performance.now() - t);
+      const s = performance.now();
+      out = await this.step_(Int32Array.from(next), pick());
+      stepMs.push(performance.now() - s);
     }
     const total = stepMs.reduce((a, b) => a + b, 0);
     return { tokens, prefillMs, stepMs, tokensPerSecond: total > 0 ? (B * stepMs.length * 1000) / total : 0, stepStats: { ...this.stepExe.stats } };
   }
 
+  /** Releases every compiled graph and the KV cache; the model is untouched. */
   destroy(): void {
     for (const e of this.prefills.values()) e.destroy();
     this.stepExe.destroy();
   }
+}
+
+/** What a run that picks its tokens on the GPU is fed: a draw per sequence, the temperature and k. */
+interface PickFeeds {
+  [name: string]: Float32Array | Int32Array;
+  draws: Float32Array;
+  temperature: Float32Array;
+  topK: Int32Array;
+}
+
+/** Options of the decoder's graphs. */
+export interface DecodeGraphOptions {
+  /**
+   * Add token choice on the GPU: inputs `draws` f32 [B] (one u in [0, 1) per sequence),
+   * `temperature` f32 [1] (0: greedy) and `topK` i32 [1] (0: all), and output `tokens` i32 [B]
+   * (sampleTokens over the logits). Default false: logits only.
+   */
+  sample?: boolean;
+}
+
+/** logits [B, vocab] and, when asked, the GPU's token choice over them as output `tokens`. */
+function outputs(g: Graph, logits: Tensor, batch: number, opts: DecodeGraphOptions): void {
+  g.output('logits', logits);
+  if (!opts.sample) return;
+  const draws = g.input('draws', [batch]);
+  g.output('tokens', g.sampleTokens(logits, { temperature: g.input('temperature', [1]), topK: g.input('topK', [1], 'i32'), draws }));
 }
 
 /** The cache: one [batch, heads, maxLen, headDim] state per layer for keys and one for values. */
@@ -167,7 +233,7 @@ function lastLogits(g: Graph, model: GPT2LMHeadModel, hidden: Tensor): Tensor {
 }
 
 /** Prompt ids [B, P] → the cache's first P rows written, and the last position's logits. */
-export function prefillGraph(model: GPT2LMHeadModel, maxLen: number, batch: number, promptLen: number): Graph {
+export function prefillGraph(model: GPT2LMHeadModel, maxLen: number, batch: number, promptLen: number, opts: DecodeGraphOptions = {}): Graph {
   const g = new Graph();
   const cache = cacheStates(g, model, maxLen, batch);
   const hidden = model.transformer.forward(g, g.input('ids', [batch, promptLen], 'i32'), {
@@ -177,7 +243,7 @@ export function prefillGraph(model: GPT2LMHeadModel, maxLen: number, batch: numb
       return g.scaledDotProductAttention(q, k, v, { isCausal: true });
     },
   });
-  g.output('logits', lastLogits(g, model, hidden));
+  outputs(g, lastLogits(g, model, hidden), batch, opts);
   return g;
 }
 
@@ -186,7 +252,7 @@ export function prefillGraph(model: GPT2LMHeadModel, maxLen: number, batch: numb
  * `mask` [1, maxLen] (true for the cache rows 0..pos) → logits [B, vocab]. No causal flag: the
  * single query attends to every valid row, as torch's cached decoding does.
  */
-export function stepGraph(model: GPT2LMHeadModel, maxLen: number, batch: number): Graph {
+export function stepGraph(model: GPT2LMHeadModel, maxLen: number, batch: number, opts: DecodeGraphOptions = {}): Graph {
   const g = new Graph();
   const cache = cacheStates(g, model, maxLen, batch);
   const pos = g.input('pos', [1], 'i32');
@@ -199,7 +265,7 @@ export function stepGraph(model: GPT2LMHeadModel, maxLen: number, batch: number)
       return g.scaledDotProductAttention(q, keys, values, { attnMask: mask });
     },
   });
-  g.output('logits', lastLogits(g, model, hidden));
+  outputs(g, lastLogits(g, model, hidden), batch, opts);
   return g;
 }
 

@@ -1,10 +1,16 @@
-// Token choice for generation: greedy argmax, or temperature and top-k sampling from a seeded
-// generator, so a run can be repeated exactly.
+// Token choice for generation on the host: greedy argmax, or temperature and top-k sampling from a
+// seeded generator, so a run can be repeated exactly. The decoders choose on the GPU with the
+// sampleTokens op, which follows the same definition (reference/sample.ts) and the same draws.
 import { InputError } from '../errors';
+import { F32_MAX, argmaxRow, sampleRow } from '../reference/sample';
 
 /** A seeded uniform generator (mulberry32): the same seed gives the same draws, on any platform. */
 export class SeededRandom {
   private state: number;
+  /**
+   * A generator whose draws depend on the seed alone.
+   * @param seed any number; its low 32 bits (as an unsigned integer) seed the generator
+   */
   constructor(seed: number) {
     this.state = seed >>> 0;
   }
@@ -18,6 +24,7 @@ export class SeededRandom {
   }
 }
 
+/** How pickToken (and GptDecoder.generate) chooses a token from logits. */
 export interface SamplingOptions {
   /** 0 (the default) or absent: greedy. */
   temperature?: number;
@@ -27,29 +34,32 @@ export interface SamplingOptions {
   rng?: SeededRandom;
 }
 
-/** Index of the largest value; the first one on ties, as torch.argmax. */
+/** Index of the largest value; the first one on ties, and the first NaN if any, as torch.argmax. */
 export function argmax(v: ArrayLike<number>, start = 0, end = v.length): number {
-  let best = start;
-  for (let i = start + 1; i < end; i++) if (v[i] > v[best]) best = i;
-  return best - start;
+  return argmaxRow(v, start, end);
 }
 
-/** Picks a token from logits[start, end): greedy, or sampled with temperature and top-k. */
-export function pickToken(logits: ArrayLike<number>, opts: SamplingOptions = {}, start = 0, end = logits.length): number {
+/**
+ * Checks sampling options as the decoders and pickToken take them: temperature 0..3.4e38 (f32's
+ * largest, so the GPU can hold it), topK an integer >= 0, an rng when sampling. `what` names the caller.
+ */
+export function checkSampling(opts: SamplingOptions, what = 'sampling'): void {
   const t = opts.temperature ?? 0;
-  if (!(t >= 0)) throw new InputError(`sampling: temperature must be >= 0, got ${t}`);
-  if (t === 0) return argmax(logits, start, end);
-  if (!opts.rng) throw new InputError('sampling: temperature > 0 needs a SeededRandom (opts.rng)');
-  const n = end - start;
-  const k = opts.topK && opts.topK > 0 ? Math.min(opts.topK, n) : n;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => logits[start + b] - logits[start + a] || a - b).slice(0, k);
-  const max = logits[start + order[0]];
-  const w = order.map((i) => Math.exp((logits[start + i] - max) / t));
-  const total = w.reduce((a, b) => a + b, 0);
-  let u = opts.rng.next() * total;
-  for (let j = 0; j < k; j++) {
-    u -= w[j];
-    if (u < 0) return order[j];
-  }
-  return order[k - 1];
+  if (!(typeof t === 'number' && t >= 0 && t <= F32_MAX)) throw new InputError(`${what}: temperature must be a number in 0..3.4e38 (0 is greedy), got ${String(t)}`);
+  const k = opts.topK ?? 0;
+  if (!(Number.isInteger(k) && k >= 0 && k <= 2147483647)) throw new InputError(`${what}: topK must be an integer >= 0 (0 keeps all), got ${String(k)}`);
+  if (t > 0 && !opts.rng) throw new InputError(`${what}: temperature > 0 needs a SeededRandom (opts.rng)`);
+}
+
+/**
+ * Picks a token from logits[start, end): greedy, or sampled with temperature and top-k: tokens by
+ * logit descending (index ascending on ties), the k largest kept, weights exp((l - max) / t), the
+ * first whose running weight passes u * total for one draw u of opts.rng. A row holding NaN gives
+ * its first NaN, as torch.argmax.
+ */
+export function pickToken(logits: ArrayLike<number>, opts: SamplingOptions = {}, start = 0, end = logits.length): number {
+  checkSampling(opts);
+  const t = opts.temperature ?? 0;
+  if (t === 0) return argmaxRow(logits, start, end);
+  return sampleRow(logits, start, end, t, opts.topK ?? 0, opts.rng!.next());
 }

@@ -3,7 +3,8 @@
 // `tgt_tok_emb.embedding.weight`, `generator.*`; the `positional_encoding.pos_embedding` buffer is
 // accepted and ignored, the table being computed). Greedy decoding: the encoder runs once per batch
 // of sources and writes each decoder layer's cross-attention keys and values into GPU state; every
-// target token is then one submit of a decode-step graph with a self-attention KV cache.
+// target token is then one submit of a decode-step graph with a self-attention KV cache, whose
+// greedy choice (sampleTokens) runs on the GPU, so a step reads back token ids only.
 import { InputError, ShapeError } from '../errors';
 import type { Executable, ExecStats } from '../graph/executable';
 import { Graph, type Tensor } from '../graph/graph';
@@ -13,42 +14,75 @@ import { Embedding, Linear } from '../nn/layers';
 import { Module, constantOf } from '../nn/module';
 import { PositionalEncoding, Transformer } from '../nn/transformer';
 import type { Runtime } from '../runtime/runtime';
-import { argmax } from './sampling';
 
+/** The translation model's sizes, as the PyTorch translation tutorial's Seq2SeqTransformer takes them. */
 export interface TranslatorConfig {
+  /** Source vocabulary size: rows of src_tok_emb. */
   srcVocab: number;
+  /** Target vocabulary size: rows of tgt_tok_emb, columns of the logits. */
   tgtVocab: number;
+  /** E, the model's feature size; a multiple of nhead. */
   embSize: number;
+  /** Attention heads. */
   nhead: number;
+  /** Encoder layers. */
   numEncoderLayers: number;
+  /** Decoder layers. */
   numDecoderLayers: number;
+  /** The feed-forward blocks' hidden size; default 512 (the tutorial's). */
   dimFeedforward?: number;
   /** Rows of the positional table (the tutorial's maxlen, 5000). */
   maxPositions?: number;
+  /** Pre-norm layers; default false (post-norm, as torch's default). */
   normFirst?: boolean;
+  /** The feed-forward activation; default 'relu'. */
   activation?: 'relu' | 'gelu';
 }
 
 /** The tutorial's TokenEmbedding: `embedding.weight`, scaled by sqrt(embSize). */
-class TokenEmbedding extends Module {
+export class TokenEmbedding extends Module {
+  /** `embedding`: [vocab, size]. */
   readonly embedding: Embedding;
-  constructor(vocab: number, readonly size: number) {
+  /**
+   * An Embedding(vocab, size) under `embedding`, N(0, 1) until loaded.
+   * @param vocab rows of the table: ids must lie in 0..vocab-1
+   */
+  constructor(
+    vocab: number,
+    /** The embedding size E; vectors are multiplied by sqrt(E). */
+    readonly size: number,
+  ) {
     super();
     this.embedding = this.addModule('embedding', new Embedding(vocab, size));
   }
+  /** ids i32 [...] → embedding rows times sqrt(size): [..., size]. */
   forward(g: Graph, ids: Tensor): Tensor {
     return g.mul(this.embedding.forward(g, ids), constantOf(g, new Float32Array([Math.sqrt(this.size)]), [1]));
   }
 }
 
+/**
+ * The PyTorch translation tutorial's Seq2SeqTransformer: token embeddings scaled by sqrt(E), the
+ * sinusoidal positional encoding, a torch.nn.Transformer (sequence first) and the `generator`
+ * Linear to target logits. {@link Seq2SeqTransformer.compile} makes a {@link Translator}.
+ */
 export class Seq2SeqTransformer extends Module {
+  /** `transformer`: the encoder-decoder. */
   readonly transformer: Transformer;
+  /** `generator`: E → tgtVocab logits. */
   readonly generator: Linear;
+  /** `src_tok_emb`: source token embeddings. */
   readonly srcTokEmb: TokenEmbedding;
+  /** `tgt_tok_emb`: target token embeddings. */
   readonly tgtTokEmb: TokenEmbedding;
+  /** `positional_encoding`: computed, not loaded (the file's `pos_embedding` buffer is ignored). */
   readonly positionalEncoding: PositionalEncoding;
 
-  constructor(readonly config: TranslatorConfig) {
+  /** Seeded initial weights, as torch initialises each part; load real ones with loadStateDict. */
+  constructor(
+    /** The sizes it was built with. */
+    readonly config: TranslatorConfig,
+  ) {
     super();
     const E = config.embSize;
     this.transformer = this.addModule('transformer', new Transformer({
@@ -73,6 +107,11 @@ export class Seq2SeqTransformer extends Module {
     return g;
   }
 
+  /**
+   * Compiles the encoder graph and the decode-step graph on `rt` for `batch` (default 1) sentences
+   * of up to maxSrcLen source and maxTgtLen target tokens; a ShapeError when a length passes the
+   * positional table. The weights are read at compile: load them first.
+   */
   async compile(rt: Runtime, opts: { maxSrcLen: number; maxTgtLen: number; batch?: number }): Promise<Translator> {
     const B = opts.batch ?? 1;
     const limit = this.positionalEncoding.maxLen;
@@ -81,7 +120,7 @@ export class Seq2SeqTransformer extends Module {
     }
     const encoder = await rt.compile(this.encoderGraph(opts.maxSrcLen, opts.maxTgtLen, B));
     const step = await rt.compile(this.stepGraph(opts.maxSrcLen, opts.maxTgtLen, B), { shareStateWith: encoder });
-    return new Translator(this, encoder, step, opts.maxSrcLen, opts.maxTgtLen, B);
+    return new Translator(this, encoder, step, opts.maxSrcLen, opts.maxTgtLen, B, rt.info.backend !== 'cpu');
   }
 
   private states(g: Graph, S: number, T: number, B: number) {
@@ -130,32 +169,55 @@ export class Seq2SeqTransformer extends Module {
     });
     const norm = this.transformer.decoder.norm;
     if (norm) x = norm.forward(g, x);
-    g.output('logits', g.reshape(this.generator.forward(g, x), [B, this.config.tgtVocab]));
+    const logits = g.reshape(this.generator.forward(g, x), [B, this.config.tgtVocab]);
+    g.output('logits', logits);
+    g.output('tokens', g.sampleTokens(logits));
     return g;
   }
 }
 
+/** What Translator.translate returns: the target tokens and the time each phase took. */
 export interface TranslateResult {
   /** Per sentence: the generated target ids, BOS first, EOS last when it was reached. */
   tokens: number[][];
+  /** Host wall time of the encoder run, in ms. */
   encodeMs: number;
+  /** Host wall time of each decode step, in ms. */
   stepMs: number[];
   /** Sentences per second, encode and every step included. */
   sentencesPerSecond: number;
+  /** The decode-step executable's stats after the last step (dispatches and submits per token). */
   stepStats: ExecStats;
 }
 
+/**
+ * A compiled Seq2SeqTransformer ({@link Seq2SeqTransformer.compile}): the encoder runs once per
+ * batch of sources and keeps each decoder layer's cross-attention keys and values on the GPU; each
+ * target token is then one submit. Calls run one at a time, in call order.
+ */
 export class Translator {
   /** translate and teacherForced share the encoder's K/V states and the cache: one call at a time. */
   private readonly serial = new Serial();
 
+  /**
+   * Made by {@link Seq2SeqTransformer.compile}, which compiles the encoder graph and the step graph
+   * (sharing the encoder's state).
+   * @param encoder the encoder graph: writes memory's cross-attention keys and values into state
+   * @param step the decode-step graph: one target token per sentence, with its self-attention cache
+   */
   constructor(
+    /** The model it was compiled from. */
     readonly model: Seq2SeqTransformer,
     private readonly encoder: Executable,
     private readonly step: Executable,
+    /** The longest source sentence it takes, in tokens. */
     readonly maxSrcLen: number,
+    /** The longest target it generates, BOS included (the KV cache's length). */
     readonly maxTgtLen: number,
+    /** Sentences per call. */
     readonly batch: number,
+    /** Leave each step's logits on the GPU while translating (a GPU runtime's executables): only token ids are read back. */
+    private readonly keepLogitsOnGpu = false,
   ) {}
 
   /** The source masks and padded ids; sentences of 1..maxSrcLen tokens, `batch` of them. */
@@ -180,7 +242,7 @@ export class Translator {
   }
 
   private async translate_(sources: number[][], opts: { bos: number; eos: number; maxLen?: number }): Promise<TranslateResult> {
-    const B = this.batch, V = this.model.config.tgtVocab;
+    const B = this.batch;
     const maxLen = opts.maxLen ?? this.maxTgtLen;
     if (!Number.isInteger(maxLen) || maxLen < 1 || maxLen > this.maxTgtLen) {
       throw new InputError(`Translator: maxLen ${maxLen} must be in 1..${this.maxTgtLen} (the compiled KV cache)`);
@@ -195,13 +257,14 @@ export class Translator {
     for (let pos = 0; pos < maxLen - 1 && !done.every(Boolean); pos++) {
       selfMask[pos] = 1;
       const t = performance.now();
-      const { logits } = await this.step.run({
+      const out = await this.step.run({
         tgt: Int32Array.from(tokens, (s) => s[pos]), pos: new Int32Array([pos]), selfMask,
-      });
+      }, this.keepLogitsOnGpu ? { keepOnGpu: ['logits'] } : undefined);
+      const picked = out.tokens as Float32Array;
       stepMs.push(performance.now() - t);
       tokens.forEach((s, b) => {
         if (done[b]) return s.push(opts.eos); // finished sentences ride along; trimmed below
-        const next = argmax(logits, b * V, (b + 1) * V);
+        const next = picked[b];
         s.push(next);
         if (next === opts.eos) done[b] = true;
       });
@@ -230,6 +293,7 @@ export class Translator {
     return out;
   }
 
+  /** Releases both compiled graphs and their GPU state; the model is untouched. */
   destroy(): void {
     this.step.destroy();
     this.encoder.destroy();

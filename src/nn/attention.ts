@@ -49,11 +49,19 @@ export function causalMask(g: Graph, L: number, S: number, fill = MASK_FILL): Te
   return g.constant(data, [L, S]);
 }
 
+/** torch.nn.MultiheadAttention's keyword arguments (kdim = vdim = embedDim; no dropout, add_bias_kv, add_zero_attn). */
 export interface MultiheadAttentionOptions {
+  /** Inputs and output as [B, L, E] rather than [L, B, E]; default false. */
   batchFirst?: boolean;
+  /** Whether in_proj_bias and out_proj.bias exist; default true. */
   bias?: boolean;
 }
 
+/**
+ * The masks of one attention call, as torch's MultiheadAttention takes them: bool masks are
+ * true = ignore (the opposite of {@link Graph.scaledDotProductAttention}'s), f32 masks are added to
+ * the scores. Given together, they are combined into one additive mask.
+ */
 export interface AttentionMasks {
   /** [B, S] (unbatched: [S]); bool true = padding, ignored; or f32, added. */
   keyPaddingMask?: Tensor;
@@ -63,6 +71,7 @@ export interface AttentionMasks {
   isCausal?: boolean;
 }
 
+/** MultiheadAttention.forward's options: the masks, and torch's need_weights. */
 export interface MhaForwardOptions extends AttentionMasks {
   /** Attention weights are not returned; true is an error. */
   needWeights?: boolean;
@@ -74,13 +83,29 @@ export interface MhaForwardOptions extends AttentionMasks {
  * `out_proj.bias`. forward returns the attention output only (torch's first tuple element).
  */
 export class MultiheadAttention extends Module {
+  /** embedDim / numHeads, the size of each head. */
   readonly headDim: number;
+  /** Whether inputs and output are [B, L, E]. */
   readonly batchFirst: boolean;
+  /** `in_proj_weight`: [3E, E], the query, key and value projections stacked (Xavier-uniform until loaded). */
   readonly inProjWeight: Parameter;
+  /** `in_proj_bias`: [3E] (zeros until loaded); absent with bias false. */
   readonly inProjBias?: Parameter;
+  /** `out_proj`: the output projection, E → E. */
   readonly outProj: Linear;
 
-  constructor(readonly embedDim: number, readonly numHeads: number, opts: MultiheadAttentionOptions = {}) {
+  /**
+   * in_proj_weight Xavier-uniform, biases zeros, as torch. Throws a ShapeError unless embedDim is a
+   * positive multiple of numHeads.
+   * @param opts batchFirst, bias
+   */
+  constructor(
+    /** E, the model's feature size; a positive multiple of numHeads. */
+    readonly embedDim: number,
+    /** The number of heads. */
+    readonly numHeads: number,
+    opts: MultiheadAttentionOptions = {},
+  ) {
     super();
     if (!Number.isInteger(embedDim) || !Number.isInteger(numHeads) || embedDim <= 0 || numHeads <= 0 || embedDim % numHeads) {
       throw new ShapeError(`MultiheadAttention: embedDim ${embedDim} must be a positive multiple of numHeads ${numHeads}`);
@@ -137,7 +162,12 @@ export class MultiheadAttention extends Module {
   }
 
   /** The masks as one additive mask broadcasting to [B, h, L, S], or the op's isCausal alone. */
-  combineMasks(g: Graph, B: number, L: number, S: number, unbatched: boolean, m: AttentionMasks): { attnMask?: Tensor; isCausal?: boolean } {
+  combineMasks(g: Graph, B: number, L: number, S: number, unbatched: boolean, m: AttentionMasks): {
+    /** The combined additive f32 mask, broadcasting to [B, numHeads, L, S]. */
+    attnMask?: Tensor;
+    /** Set when there is no other mask: the call's isCausal, which the attention op applies itself. */
+    isCausal?: boolean;
+  } {
     const op = 'MultiheadAttention', h = this.numHeads;
     const parts: Tensor[] = [];
     const keys: number[] = [];

@@ -5,14 +5,21 @@
 // that is a linear over a transposed view of the weight, with no copy.
 import { ShapeError, fmtShape } from '../errors';
 import type { Graph, Tensor } from '../graph/graph';
-import { Embedding, LayerNorm } from './layers';
-import { Module, ModuleList, constantOf, initFill, initNormal, type OptionalEntry, type Parameter } from './module';
+import { Embedding, LayerNorm, type WeightOptions } from './layers';
+import { toHalf } from '../graph/half';
+import { Module, ModuleList, constantOf, initFill, initNormal, makeParameter, type HalfBits, type OptionalEntry, type Parameter } from './module';
 
+/** Hugging Face's GPT2Config fields that shape the model (GPT-2 small: 50257, 1024, 768, 12, 12). */
 export interface GPT2Config {
+  /** HF's vocab_size: rows of wte, columns of the logits. */
   vocabSize: number;
+  /** HF's n_positions: rows of wpe, the longest sequence. */
   nPositions: number;
+  /** HF's n_embd: E, the hidden size; a multiple of nHead. */
   nEmbd: number;
+  /** HF's n_layer: transformer blocks. */
   nLayer: number;
+  /** HF's n_head: attention heads. */
   nHead: number;
   /** HF's layer_norm_epsilon, 1e-5 by default. */
   layerNormEpsilon?: number;
@@ -20,13 +27,26 @@ export interface GPT2Config {
 
 /** HF's Conv1D(nf, nx): `weight` [nx, nf] (in, out), `bias` [nf]; y = x·W + b. */
 export class Conv1D extends Module {
+  /** `weight`: [nx, nf], stored (in, out), the transpose of a Linear's; N(0, std²) until loaded. */
   readonly weight: Parameter;
+  /** `bias`: [nf], zeros until loaded. */
   readonly bias: Parameter;
-  constructor(readonly nf: number, readonly nx: number, std = 0.02) {
+  /**
+   * weight from N(0, std²) and bias zeros, as HF initialises them.
+   * @param std the weight's initial standard deviation (HF: initializer_range, 0.02)
+   */
+  constructor(
+    /** Output features. */
+    readonly nf: number,
+    /** Input features. */
+    readonly nx: number,
+    std = 0.02,
+  ) {
     super();
-    this.weight = this.addParameter('weight', [nx, nf], initNormal(nx * nf, std));
+    this.weight = this.addParameter('weight', [nx, nf], initNormal(nx * nf, std), { weight16: true });
     this.bias = this.addParameter('bias', [nf], initFill(nf, 0));
   }
+  /** x [..., nx] → x·W + b: [..., nf]. */
   forward(g: Graph, x: Tensor): Tensor {
     return g.linear(x, g.transpose(this.tensor(g, this.weight), 0, 1), this.tensor(g, this.bias));
   }
@@ -34,7 +54,7 @@ export class Conv1D extends Module {
 
 // c_attn's weight [E, 3E] split once per weight array into its query, key and value column blocks
 // (host copies, [E, E] each, so each projection is one matmul and nothing is sliced at run).
-const splits = new WeakMap<Float32Array, Float32Array[]>();
+const splits = new WeakMap<Float32Array | Uint16Array, (Float32Array | Uint16Array)[]>();
 
 /** Heads of one projection for attend(): [B, nHead, T, headDim]. */
 export type Attend = (q: Tensor, k: Tensor, v: Tensor) => Tensor;
@@ -44,10 +64,23 @@ export type Attend = (q: Tensor, k: Tensor, v: Tensor) => Tensor;
  * `masked_bias` (the causal mask, in older files) are accepted and ignored.
  */
 export class GPT2Attention extends Module {
+  /** `c_attn`: the query, key and value projections, E → 3E. */
   readonly cAttn: Conv1D;
+  /** `c_proj`: the output projection, E → E. */
   readonly cProj: Conv1D;
+  /** nEmbd / nHead, the size of each head. */
   readonly headDim: number;
-  constructor(readonly nEmbd: number, readonly nHead: number, nLayer: number) {
+  /**
+   * A ShapeError unless nEmbd is a multiple of nHead.
+   * @param nLayer the model's layer count: c_proj's initial std is 0.02/√(2·nLayer), as HF
+   */
+  constructor(
+    /** E, the hidden size. */
+    readonly nEmbd: number,
+    /** Attention heads; nEmbd must be a multiple of it. */
+    readonly nHead: number,
+    nLayer: number,
+  ) {
     super();
     if (nEmbd % nHead) throw new ShapeError(`GPT2Attention: nEmbd ${nEmbd} is not a multiple of nHead ${nHead}`);
     this.headDim = nEmbd / nHead;
@@ -58,17 +91,27 @@ export class GPT2Attention extends Module {
   }
 
   /** x [B, T, E] → query, key and value heads, each [B, nHead, T, headDim]. */
-  qkv(g: Graph, x: Tensor): { q: Tensor; k: Tensor; v: Tensor } {
-    const E = this.nEmbd, W = this.cAttn.weight.data;
+  qkv(g: Graph, x: Tensor): {
+    /** Query heads [B, nHead, T, headDim]. */
+    q: Tensor;
+    /** Key heads [B, nHead, T, headDim]. */
+    k: Tensor;
+    /** Value heads [B, nHead, T, headDim]. */
+    v: Tensor;
+  } {
+    // A weight held in 16 bits is split as its 16-bit patterns.
+    const half = this.cAttn.weight.half;
+    const E = this.nEmbd, W = half ? half.bits : this.cAttn.weight.data;
     let blocks = splits.get(W);
     if (!blocks) {
-      blocks = [0, 1, 2].map(() => new Float32Array(E * E));
-      for (let r = 0; r < E; r++) for (let i = 0; i < 3; i++) blocks[i].set(W.subarray(r * 3 * E + i * E, r * 3 * E + (i + 1) * E), r * E);
-      splits.set(W, blocks);
+      const b = [0, 1, 2].map(() => (half ? new Uint16Array(E * E) : new Float32Array(E * E)));
+      for (let r = 0; r < E; r++) for (let i = 0; i < 3; i++) b[i].set(W.subarray(r * 3 * E + i * E, r * 3 * E + (i + 1) * E) as never, r * E);
+      splits.set(W, (blocks = b));
     }
     const [B, T] = x.shape;
     const head = (i: number) => {
-      const w = g.transpose(constantOf(g, blocks![i], [E, E]), 0, 1);
+      const blk = blocks![i];
+      const w = g.transpose(blk instanceof Uint16Array ? constantOf(g, blk, [E, E], 0, half!.dtype) : constantOf(g, blk, [E, E]), 0, 1);
       const y = g.linear(x, w, constantOf(g, this.cAttn.bias.data, [E], i * E));
       return g.transpose(g.reshape(y, [B, T, this.nHead, this.headDim]), 1, 2);
     };
@@ -91,13 +134,21 @@ export class GPT2Attention extends Module {
 
 /** HF GPT2MLP: `c_fc` (E → 4E), GELU in its tanh form (gelu_new), `c_proj` (4E → E). */
 export class GPT2MLP extends Module {
+  /** `c_fc`: E → 4E. */
   readonly cFc: Conv1D;
+  /** `c_proj`: 4E → E. */
   readonly cProj: Conv1D;
+  /**
+   * c_fc and c_proj, HF-initialised.
+   * @param nEmbd E, the hidden size
+   * @param nLayer the model's layer count: c_proj's initial std is 0.02/√(2·nLayer), as HF
+   */
   constructor(nEmbd: number, nLayer: number) {
     super();
     this.cFc = this.addModule('c_fc', new Conv1D(4 * nEmbd, nEmbd));
     this.cProj = this.addModule('c_proj', new Conv1D(nEmbd, 4 * nEmbd, 0.02 / Math.sqrt(2 * nLayer)));
   }
+  /** x [..., E] → c_proj(gelu_tanh(c_fc(x))): [..., E]. */
   forward(g: Graph, x: Tensor): Tensor {
     return this.cProj.forward(g, g.gelu(this.cFc.forward(g, x), 'tanh'));
   }
@@ -105,10 +156,18 @@ export class GPT2MLP extends Module {
 
 /** HF GPT2Block: x + attn(ln_1(x)), then + mlp(ln_2(x)). */
 export class GPT2Block extends Module {
+  /** `ln_1`: the LayerNorm before attention. */
   readonly ln1: LayerNorm;
+  /** `attn`: causal self-attention. */
   readonly attn: GPT2Attention;
+  /** `ln_2`: the LayerNorm before the MLP. */
   readonly ln2: LayerNorm;
+  /** `mlp`: the feed-forward block. */
   readonly mlp: GPT2MLP;
+  /**
+   * The two LayerNorms, attention and MLP of one block.
+   * @param cfg the model's sizes (nEmbd, nHead, nLayer, layerNormEpsilon)
+   */
   constructor(cfg: GPT2Config) {
     super();
     const eps = cfg.layerNormEpsilon ?? 1e-5;
@@ -117,12 +176,14 @@ export class GPT2Block extends Module {
     this.ln2 = this.addModule('ln_2', new LayerNorm(cfg.nEmbd, { eps }));
     this.mlp = this.addModule('mlp', new GPT2MLP(cfg.nEmbd, cfg.nLayer));
   }
+  /** x [B, T, E] → [B, T, E]; `attend`, if given, replaces the causal attention (e.g. over a KV cache). */
   forward(g: Graph, x: Tensor, attend?: Attend): Tensor {
     const h = g.add(x, this.attn.forward(g, this.ln1.forward(g, x), attend));
     return g.add(h, this.mlp.forward(g, this.ln2.forward(g, h)));
   }
 }
 
+/** Options of GPT2Model.forward and GPT2LMHeadModel.forward, for cached (incremental) decoding. */
 export interface GPT2ForwardOptions {
   /** Positions start here (tokens already in a cache); ignored when positionIds is given. */
   pastLength?: number;
@@ -143,15 +204,25 @@ function checkConfig(cfg: GPT2Config): void {
  * GPT2LMHeadModel file are accepted too (the prefix is dropped).
  */
 export class GPT2Model extends Module {
+  /** `wte`: token embeddings [vocabSize, nEmbd]. */
   readonly wte: Embedding;
+  /** `wpe`: position embeddings [nPositions, nEmbd]. */
   readonly wpe: Embedding;
+  /** `h`: the nLayer blocks. */
   readonly h: ModuleList<GPT2Block>;
+  /** `ln_f`: the final LayerNorm. */
   readonly lnF: LayerNorm;
-  constructor(readonly config: GPT2Config) {
+  /** Embeddings from N(0, 0.02²), as HF; a ShapeError for a size that is not a positive integer. */
+  constructor(
+    /** The model's sizes; each must be a positive integer (a ShapeError otherwise). */
+    readonly config: GPT2Config,
+  ) {
     super();
     checkConfig(config);
     this.wte = this.addModule('wte', new Embedding(config.vocabSize, config.nEmbd));
     this.wpe = this.addModule('wpe', new Embedding(config.nPositions, config.nEmbd));
+    // Positions are added to the token embeddings as f32 rows (forward), so wpe stays f32.
+    this.wpe.weight.weight16 = false;
     this.wte.weight.data = initNormal(config.vocabSize * config.nEmbd, 0.02);
     this.wpe.weight.data = initNormal(config.nPositions * config.nEmbd, 0.02);
     this.h = this.addModule('h', new ModuleList(Array.from({ length: config.nLayer }, () => new GPT2Block(config))));
@@ -192,12 +263,23 @@ export class GPT2Model extends Module {
  * `transformer.` prefix (a GPT2Model file) are accepted too.
  */
 export class GPT2LMHeadModel extends Module {
+  /** `transformer`: the GPT2Model under the head. */
   readonly transformer: GPT2Model;
   /** The head's own weight [vocabSize, nEmbd] when the last load untied it from wte; null while tied. */
   lmHeadWeight: Parameter | null = null;
-  constructor(readonly config: GPT2Config) {
+  /**
+   * A GPT2Model with the head tied to wte; a ShapeError for a size that is not a positive integer.
+   * @param opts `weightDtype` 'f16' or 'bf16': hold wte (the tied head too), every Conv1D weight and
+   * an untied head in 16 bits (see WeightOptions); wpe, biases and LayerNorms stay f32
+   */
+  constructor(
+    /** The model's sizes. */
+    readonly config: GPT2Config,
+    opts: WeightOptions = {},
+  ) {
     super();
     this.transformer = this.addModule('transformer', new GPT2Model(config));
+    if (opts.weightDtype !== undefined) this.setWeightDtype(opts.weightDtype);
   }
 
   override stateDictName(name: string): string {
@@ -216,8 +298,10 @@ export class GPT2LMHeadModel extends Module {
     out.set(`${prefix}lm_head.weight`, {
       shape,
       // Runs after wte is assigned: the head is tied unless the given values differ from it.
-      load: (data) => {
-        this.lmHeadWeight = data && !sameBits(data, this.transformer.wte.weight.data) ? { shape, data } : null;
+      load: (data, half) => {
+        const wte = this.transformer.wte.weight;
+        const given = half ?? data;
+        this.lmHeadWeight = given && !tiedTo(wte, given) ? makeParameter(shape, given, true, wte.weightDtype) : null;
       },
     });
     return out;
@@ -231,8 +315,20 @@ export class GPT2LMHeadModel extends Module {
   /** hidden [..., nEmbd] → logits [..., vocabSize] through wte (tied: the embedding's constant) or lm_head.weight. */
   lmHead(g: Graph, hidden: Tensor): Tensor {
     const w = this.lmHeadWeight ?? this.transformer.wte.weight;
-    return g.linear(hidden, constantOf(g, w.data, w.shape));
+    return g.linear(hidden, this.tensor(g, w));
   }
+}
+
+/**
+ * Whether a given lm_head.weight is wte's tie: the same bits as wte holds them (16-bit patterns
+ * compared as 16-bit; f32 values given to a 16-bit wte compared after the same rounding).
+ */
+function tiedTo(wte: Parameter, given: Float32Array | HalfBits): boolean {
+  if (!wte.half) return given instanceof Float32Array && sameBits(given, wte.data);
+  const bits = given instanceof Float32Array ? toHalf(given, wte.half.dtype) : given.dtype === wte.half.dtype ? given.bits : undefined;
+  if (!bits || bits.length !== wte.half.bits.length) return false;
+  for (let i = 0; i < bits.length; i++) if (bits[i] !== wte.half.bits[i]) return false;
+  return true;
 }
 
 /** The same f32 values bit for bit (a tied weight saved twice is an exact copy). */

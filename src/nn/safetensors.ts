@@ -1,4 +1,5 @@
-// safetensors reading and writing, all tensors held as f32 on the JavaScript side.
+// safetensors reading and writing: tensors held as f32 on the JavaScript side, or (keep16) F16 and
+// BF16 ones as their 16-bit patterns. Aligned F32 and kept 16-bit data are views on the input bytes.
 //
 // The format, as the safetensors README (github.com/huggingface/safetensors, "Format") states it:
 // - 8 bytes: N, an unsigned little-endian 64-bit integer, the byte length of the header;
@@ -14,6 +15,7 @@
 // Dtype sizes come from the same file's Dtype enum. F16 is IEEE 754 binary16; BF16 is the upper
 // 16 bits of an IEEE 754 binary32.
 import { InputError, errorName } from '../errors';
+import { halfToF32 } from '../graph/half';
 
 /** Which header check failed: each is its own fault with its own message. */
 export type SafetensorsFault =
@@ -31,7 +33,12 @@ export type SafetensorsFault =
 
 /** A malformed or unsupported safetensors file (reading) or record (writing). */
 export class SafetensorsError extends InputError {
+  /**
+   * An error of the `fault` kind; the message is prefixed with 'safetensors: '.
+   * @param message what is wrong, naming the tensor or the header field concerned
+   */
   constructor(
+    /** Which check failed, for code that handles faults differently (the message says it for people). */
     readonly fault: SafetensorsFault,
     message: string,
   ) {
@@ -40,15 +47,44 @@ export class SafetensorsError extends InputError {
 }
 errorName(SafetensorsError, 'SafetensorsError');
 
+/** One tensor of a file, as readSafetensors returns it. */
 export interface SafetensorsTensor {
   /** The stored dtype ('F32', 'F16', 'BF16', or an integer, bool or F64 one); the data is f32 whichever it is. */
   dtype: string;
+  /** The stored shape; [] is a scalar of one element. */
   shape: number[];
+  /** The values as f32, row-major: numel(shape) of them; a view on the file's bytes for an aligned F32 tensor, else a copy. */
   data: Float32Array;
 }
 
+/** An F16 or BF16 tensor read with `{ keep16: true }`: its 16-bit patterns, not widened. */
+export interface SafetensorsTensor16 {
+  /** The stored dtype: 'F16' (IEEE binary16) or 'BF16' (the upper half of an f32). */
+  dtype: 'F16' | 'BF16';
+  /** The stored shape; [] is a scalar of one element. */
+  shape: number[];
+  /** The 16-bit patterns, row-major: a view on the file's bytes when 2-byte aligned, else a copy. */
+  data: Uint16Array;
+}
+
+/** Options of {@link readSafetensors}. */
+export interface ReadSafetensorsOptions {
+  /**
+   * Keep F16 and BF16 tensors as 16-bit patterns (Uint16Array, {@link SafetensorsTensor16}) instead
+   * of widening them to f32; g.constant(data, shape, 'f16' | 'bf16') and loadStateDict take them.
+   */
+  keep16?: boolean;
+}
+
 /** What writeSafetensors takes: the dtype, if given, is ignored (f32 data is written as F32). */
-export type SafetensorsRecord = Record<string, { shape: number[]; data: Float32Array; dtype?: string }>;
+export type SafetensorsRecord = Record<string, {
+  /** The tensor's shape: non-negative integers whose product is data.length. */
+  shape: number[];
+  /** The values, row-major. */
+  data: Float32Array;
+  /** Ignored: readSafetensors' output can be written back as it is. */
+  dtype?: string;
+}>;
 
 /** The reference implementation's bound on the header length. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -62,32 +98,22 @@ const UNREAD = ['F8_E5M2', 'F8_E4M3'];
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-let f16Table: Float32Array | undefined;
-
-/** All 65536 binary16 values as f32: sign, 5-bit exponent (bias 15), 10-bit fraction. */
-function f16ToF32Table(): Float32Array {
-  if (f16Table) return f16Table;
-  f16Table = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
-    f16Table[h] = exp === 0 ? sign * frac * 2 ** -24 // zero and subnormals
-      : exp === 31 ? (frac ? NaN : sign * Infinity)
-      : sign * (1 + frac / 1024) * 2 ** (exp - 15);
-  }
-  return f16Table;
+/** The 16-bit patterns of `bytes` (little-endian): a view when aligned on a little-endian host, else a copy. */
+function bits16(bytes: Uint8Array, n: number): Uint16Array {
+  if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+  const out = new Uint16Array(n);
+  for (let i = 0; i < n; i++) out[i] = bytes[2 * i] | (bytes[2 * i + 1] << 8);
+  return out;
 }
 
 function decode(dtype: string, bytes: Uint8Array, n: number): Float32Array {
+  // An aligned F32 tensor is a view on the file's bytes (no copy).
+  if (dtype === 'F32' && LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, n);
+  if (dtype === 'F16' || dtype === 'BF16') return halfToF32(bits16(bytes, n), dtype === 'F16' ? 'f16' : 'bf16');
   const out = new Float32Array(n);
   if (dtype === 'F32') {
     if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(bytes);
     else { const dv = view(bytes); for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true); }
-  } else if (dtype === 'F16') {
-    const t = f16ToF32Table();
-    for (let i = 0; i < n; i++) out[i] = t[bytes[2 * i] | (bytes[2 * i + 1] << 8)];
-  } else if (dtype === 'BF16') {
-    const bits = new Uint32Array(out.buffer);
-    for (let i = 0; i < n; i++) bits[i] = ((bytes[2 * i] | (bytes[2 * i + 1] << 8)) << 16) >>> 0;
   } else {
     // Integer, bool and F64 tensors (buffers such as position ids): read, rounded to f32.
     const dv = view(bytes);
@@ -196,19 +222,34 @@ function parseHeader(b: Uint8Array): { entries: Entry[]; dataStart: number } {
 
 /**
  * Reads a safetensors file: every tensor as f32 (F16, BF16, and the integer, bool and F64 dtypes
- * converted; F8 refused), under its stored dtype. The header is checked completely before any
- * tensor is decoded. `__metadata__` is not returned. The result has no prototype, so every name
- * (`__proto__` and `constructor` included) is a tensor of the file. Of a key given twice, JSON.parse keeps the last
- * entry; the bytes the other indexed then fail as a hole, unless both index the same bytes.
+ * converted; F8 refused), under its stored dtype; with `{ keep16: true }`, F16 and BF16 tensors as
+ * their 16-bit patterns instead ({@link SafetensorsTensor16}). The header is checked completely
+ * before any tensor is decoded. `__metadata__` is not returned. The result has no prototype, so every
+ * name (`__proto__` and `constructor` included) is a tensor of the file. Of a key given twice,
+ * JSON.parse keeps the last entry; the bytes the other indexed then fail as a hole, unless both index
+ * the same bytes.
+ *
+ * No copy where none is needed: on a little-endian host an F32 tensor whose bytes lie 4-byte aligned
+ * in the underlying buffer (and a kept 16-bit one 2-byte aligned) is a view on `bytes`, so a file
+ * read into one buffer is held once. The caller must then leave those bytes as they are.
  */
-export function readSafetensors(bytes: ArrayBuffer | Uint8Array): Record<string, SafetensorsTensor> {
+export function readSafetensors(bytes: ArrayBuffer | Uint8Array): Record<string, SafetensorsTensor>;
+/** With `{ keep16: true }`: F16 and BF16 tensors as Uint16Array patterns ({@link SafetensorsTensor16}). */
+export function readSafetensors(bytes: ArrayBuffer | Uint8Array, options: ReadSafetensorsOptions & { keep16: true }): Record<string, SafetensorsTensor | SafetensorsTensor16>;
+/** With options: as they say (see {@link ReadSafetensorsOptions}). */
+export function readSafetensors(bytes: ArrayBuffer | Uint8Array, options?: ReadSafetensorsOptions): Record<string, SafetensorsTensor | SafetensorsTensor16>;
+export function readSafetensors(bytes: ArrayBuffer | Uint8Array, options: ReadSafetensorsOptions = {}): Record<string, SafetensorsTensor | SafetensorsTensor16> {
   const b = asBytes(bytes);
   const { entries, dataStart } = parseHeader(b);
+  const keep16 = options?.keep16 === true;
   // No prototype: a tensor may be named `__proto__` or `constructor` and must come back as a tensor.
-  const out: Record<string, SafetensorsTensor> = Object.create(null);
+  const out: Record<string, SafetensorsTensor | SafetensorsTensor16> = Object.create(null);
   for (const e of entries) {
     const n = e.shape.reduce((a, d) => a * d, 1);
-    out[e.name] = { dtype: e.dtype, shape: e.shape, data: decode(e.dtype, b.subarray(dataStart + e.begin, dataStart + e.end), n) };
+    const raw = b.subarray(dataStart + e.begin, dataStart + e.end);
+    out[e.name] = keep16 && (e.dtype === 'F16' || e.dtype === 'BF16')
+      ? { dtype: e.dtype, shape: e.shape, data: bits16(raw, n) }
+      : { dtype: e.dtype, shape: e.shape, data: decode(e.dtype, raw, n) };
   }
   return out;
 }

@@ -7,23 +7,43 @@ import { MultiheadAttention, generateSquareSubsequentMask, type AttentionMasks }
 import { LayerNorm, Linear } from './layers';
 import { Module, ModuleList, constantOf, initXavier } from './module';
 
+/** torch.nn.TransformerEncoderLayer / DecoderLayer's keyword arguments (dropout left out: inference only). */
 export interface TransformerLayerOptions {
+  /** The feed-forward activation: 'relu' (default) or 'gelu' (the exact, erf form). */
   activation?: 'relu' | 'gelu';
+  /** Pre-norm: LayerNorm before each block rather than after the residual add; default false. */
   normFirst?: boolean;
+  /** Inputs and output as [B, T, E] rather than [T, B, E]; default false. */
   batchFirst?: boolean;
+  /** The LayerNorms' eps; default 1e-5. */
   layerNormEps?: number;
+  /** Whether the Linear, attention and LayerNorm layers have biases; default true. */
   bias?: boolean;
 }
 
 /** The feed-forward block and options both layer kinds share. */
 abstract class LayerBase extends Module {
+  /** The feed-forward activation. */
   readonly activation: 'relu' | 'gelu';
+  /** Whether each block is pre-norm. */
   readonly normFirst: boolean;
+  /** Whether inputs and output are [B, T, E]. */
   readonly batchFirst: boolean;
+  /** The LayerNorms' eps. */
   readonly eps: number;
+  /** Whether the layers have biases. */
   readonly bias: boolean;
 
-  constructor(op: string, readonly dModel: number, readonly nhead: number, readonly dimFeedforward: number, opts: TransformerLayerOptions) {
+  constructor(
+    op: string,
+    /** E, the model's feature size. */
+    readonly dModel: number,
+    /** Attention heads; dModel must be a multiple of it. */
+    readonly nhead: number,
+    /** The feed-forward block's hidden size. */
+    readonly dimFeedforward: number,
+    opts: TransformerLayerOptions,
+  ) {
     super();
     this.activation = opts.activation ?? 'relu';
     if (this.activation !== 'relu' && this.activation !== 'gelu') throw new ShapeError(`${op}: activation must be 'relu' or 'gelu', got '${this.activation}'`);
@@ -49,12 +69,26 @@ abstract class LayerBase extends Module {
 
 /** torch.nn.TransformerEncoderLayer: `self_attn`, `linear1`, `linear2`, `norm1`, `norm2`. */
 export class TransformerEncoderLayer extends LayerBase {
+  /** `self_attn`: self-attention over the source. */
   readonly selfAttn: MultiheadAttention;
+  /** `linear1`: the feed-forward block's first layer, E → dimFeedforward. */
   readonly linear1: Linear;
+  /** `linear2`: the feed-forward block's second layer, dimFeedforward → E. */
   readonly linear2: Linear;
+  /** `norm1`: the LayerNorm of the self-attention block. */
   readonly norm1: LayerNorm;
+  /** `norm2`: the LayerNorm of the feed-forward block. */
   readonly norm2: LayerNorm;
 
+  /**
+   * Builds the sublayers (xavier-uniform attention projections, torch's Linear and LayerNorm
+   * initialisation). Throws a ShapeError for an activation other than 'relu' or 'gelu', or a
+   * dModel that is not a multiple of nhead.
+   * @param dModel E, the model's feature size
+   * @param nhead attention heads
+   * @param dimFeedforward the feed-forward block's hidden size (default 2048, torch's)
+   * @param opts activation, normFirst, batchFirst, layerNormEps, bias
+   */
   constructor(dModel: number, nhead: number, dimFeedforward = 2048, opts: TransformerLayerOptions = {}) {
     super('TransformerEncoderLayer', dModel, nhead, dimFeedforward, opts);
     this.selfAttn = this.addModule('self_attn', this.mha());
@@ -79,10 +113,18 @@ export class TransformerEncoderLayer extends LayerBase {
   }
 }
 
+/**
+ * A decoder's masks, as torch's TransformerDecoder takes them: bool masks are true = ignore, f32
+ * masks are added to the scores.
+ */
 export interface DecoderMasks {
+  /** Self-attention mask, [T, T] or [B·nhead, T, T]. */
   tgtMask?: Tensor;
+  /** Cross-attention mask, [T, S] or [B·nhead, T, S]. */
   memoryMask?: Tensor;
+  /** Target padding, [B, T]: true where a position is padding (ignored). */
   tgtKeyPaddingMask?: Tensor;
+  /** Source padding for cross-attention, [B, S]: true where a position is padding (ignored). */
   memoryKeyPaddingMask?: Tensor;
   /** Causal self-attention; with no tgtMask it builds the mask (torch needs tgtMask as well). */
   tgtIsCausal?: boolean;
@@ -90,14 +132,30 @@ export interface DecoderMasks {
 
 /** torch.nn.TransformerDecoderLayer: `self_attn`, `multihead_attn`, `linear1`, `linear2`, `norm1..3`. */
 export class TransformerDecoderLayer extends LayerBase {
+  /** `self_attn`: self-attention over the target. */
   readonly selfAttn: MultiheadAttention;
+  /** `multihead_attn`: cross-attention from the target to the encoder's memory. */
   readonly multiheadAttn: MultiheadAttention;
+  /** `linear1`: the feed-forward block's first layer, E → dimFeedforward. */
   readonly linear1: Linear;
+  /** `linear2`: the feed-forward block's second layer, dimFeedforward → E. */
   readonly linear2: Linear;
+  /** `norm1`: the LayerNorm of the self-attention block. */
   readonly norm1: LayerNorm;
+  /** `norm2`: the LayerNorm of the cross-attention block. */
   readonly norm2: LayerNorm;
+  /** `norm3`: the LayerNorm of the feed-forward block. */
   readonly norm3: LayerNorm;
 
+  /**
+   * Builds the sublayers (xavier-uniform attention projections, torch's Linear and LayerNorm
+   * initialisation). Throws a ShapeError for an activation other than 'relu' or 'gelu', or a
+   * dModel that is not a multiple of nhead.
+   * @param dModel E, the model's feature size
+   * @param nhead attention heads
+   * @param dimFeedforward the feed-forward block's hidden size (default 2048, torch's)
+   * @param opts activation, normFirst, batchFirst, layerNormEps, bias
+   */
   constructor(dModel: number, nhead: number, dimFeedforward = 2048, opts: TransformerLayerOptions = {}) {
     super('TransformerDecoderLayer', dModel, nhead, dimFeedforward, opts);
     this.selfAttn = this.addModule('self_attn', this.mha());
@@ -137,13 +195,22 @@ export class TransformerDecoderLayer extends LayerBase {
 
 /** torch.nn.TransformerEncoder: `layers.{i}.*` and, if given, `norm.*`. */
 export class TransformerEncoder extends Module {
+  /** `layers`: the stack, applied in order. */
   readonly layers: ModuleList<TransformerEncoderLayer>;
+  /** `norm`: a final LayerNorm, if one was given. */
   readonly norm?: LayerNorm;
+  /**
+   * A stack of numLayers encoder layers, each made by makeLayer.
+   * @param makeLayer makes layer i (torch deep-copies one layer; here each is made afresh)
+   * @param numLayers how many layers
+   * @param norm a final LayerNorm, applied after the last layer
+   */
   constructor(makeLayer: (i: number) => TransformerEncoderLayer, numLayers: number, norm?: LayerNorm) {
     super();
     this.layers = this.addModule('layers', new ModuleList(Array.from({ length: numLayers }, (_, i) => makeLayer(i))));
     if (norm) this.norm = this.addModule('norm', norm);
   }
+  /** src [S, B, E] ([B, S, E] with batchFirst) through every layer, then norm → the same shape. `mask` is each layer's srcMask. */
   forward(g: Graph, src: Tensor, m: { mask?: Tensor; srcKeyPaddingMask?: Tensor; isCausal?: boolean } = {}): Tensor {
     let x = src;
     for (const layer of this.layers.items) x = layer.forward(g, x, { srcMask: m.mask, srcKeyPaddingMask: m.srcKeyPaddingMask, isCausal: m.isCausal });
@@ -153,13 +220,22 @@ export class TransformerEncoder extends Module {
 
 /** torch.nn.TransformerDecoder: `layers.{i}.*` and, if given, `norm.*`. */
 export class TransformerDecoder extends Module {
+  /** `layers`: the stack, applied in order. */
   readonly layers: ModuleList<TransformerDecoderLayer>;
+  /** `norm`: a final LayerNorm, if one was given. */
   readonly norm?: LayerNorm;
+  /**
+   * A stack of numLayers decoder layers, each made by makeLayer.
+   * @param makeLayer makes layer i (torch deep-copies one layer; here each is made afresh)
+   * @param numLayers how many layers
+   * @param norm a final LayerNorm, applied after the last layer
+   */
   constructor(makeLayer: (i: number) => TransformerDecoderLayer, numLayers: number, norm?: LayerNorm) {
     super();
     this.layers = this.addModule('layers', new ModuleList(Array.from({ length: numLayers }, (_, i) => makeLayer(i))));
     if (norm) this.norm = this.addModule('norm', norm);
   }
+  /** tgt [T, B, E] and memory [S, B, E] (batch first with batchFirst) through every layer, then norm → [T, B, E]. */
   forward(g: Graph, tgt: Tensor, memory: Tensor, m: DecoderMasks = {}): Tensor {
     let x = tgt;
     for (const layer of this.layers.items) x = layer.forward(g, x, memory, m);
@@ -167,16 +243,25 @@ export class TransformerDecoder extends Module {
   }
 }
 
+/** torch.nn.Transformer's keyword arguments, with torch's defaults. */
 export interface TransformerOptions extends TransformerLayerOptions {
+  /** E, the model's feature size; default 512. */
   dModel?: number;
+  /** Attention heads; default 8. */
   nhead?: number;
+  /** Encoder layers; default 6. */
   numEncoderLayers?: number;
+  /** Decoder layers; default 6. */
   numDecoderLayers?: number;
+  /** The feed-forward blocks' hidden size; default 2048. */
   dimFeedforward?: number;
 }
 
+/** Every mask of a Transformer call: the decoder's, and the source's (bool true = ignore; f32 added). */
 export interface TransformerMasks extends DecoderMasks {
+  /** Encoder self-attention mask, [S, S] or [B·nhead, S, S]. */
   srcMask?: Tensor;
+  /** Source padding, [B, S]: true where a position is padding (ignored). */
   srcKeyPaddingMask?: Tensor;
 }
 
@@ -185,11 +270,16 @@ export interface TransformerMasks extends DecoderMasks {
  * `decoder.norm.*`; torch's defaults (512, 8 heads, 6 + 6 layers, 2048), xavier-initialised.
  */
 export class Transformer extends Module {
+  /** `encoder`: the encoder stack with its final norm. */
   readonly encoder: TransformerEncoder;
+  /** `decoder`: the decoder stack with its final norm. */
   readonly decoder: TransformerDecoder;
+  /** E, the model's feature size. */
   readonly dModel: number;
+  /** Whether inputs and output are [B, T, E]. */
   readonly batchFirst: boolean;
 
+  /** Both stacks with final norms; every parameter of rank 2 and more Xavier-uniform, as torch. */
   constructor(opts: TransformerOptions = {}) {
     super();
     const d = (this.dModel = opts.dModel ?? 512), h = opts.nhead ?? 8, ff = opts.dimFeedforward ?? 2048;
@@ -204,13 +294,16 @@ export class Transformer extends Module {
   forward(g: Graph, src: Tensor, tgt: Tensor, m: TransformerMasks = {}): Tensor {
     return this.decode(g, tgt, this.encode(g, src, m), m);
   }
+  /** The encoder alone: src [S, B, E] (batch first with batchFirst) → memory of the same shape. */
   encode(g: Graph, src: Tensor, m: { srcMask?: Tensor; srcKeyPaddingMask?: Tensor } = {}): Tensor {
     return this.encoder.forward(g, src, { mask: m.srcMask, srcKeyPaddingMask: m.srcKeyPaddingMask });
   }
+  /** The decoder alone: tgt [T, B, E] against memory [S, B, E] (batch first with batchFirst) → [T, B, E]. */
   decode(g: Graph, tgt: Tensor, memory: Tensor, m: DecoderMasks = {}): Tensor {
     return this.decoder.forward(g, tgt, memory, m);
   }
 
+  /** torch.nn.Transformer.generate_square_subsequent_mask: an f32 constant [n, n], -inf above the diagonal, 0 elsewhere. */
   static generateSquareSubsequentMask(g: Graph, n: number): Tensor {
     return generateSquareSubsequentMask(g, n);
   }
@@ -222,8 +315,17 @@ export class Transformer extends Module {
  * The tutorial registers it as the buffer `pe`; a state dict holding it is accepted, and it is ignored.
  */
 export class PositionalEncoding extends Module {
+  /** The encodings, [maxLen, dModel] row-major. */
   readonly table: Float32Array;
-  constructor(readonly dModel: number, readonly maxLen = 5000, readonly batchFirst = false) {
+  /** Computes the table; a ShapeError unless dModel and maxLen are positive integers. */
+  constructor(
+    /** The feature size the encodings are added to. */
+    readonly dModel: number,
+    /** Positions in the table; default 5000. */
+    readonly maxLen = 5000,
+    /** Whether x is [B, T, d] rather than [T, B, d]; default false. */
+    readonly batchFirst = false,
+  ) {
     super();
     if (!Number.isInteger(dModel) || dModel <= 0 || !Number.isInteger(maxLen) || maxLen <= 0) {
       throw new ShapeError(`PositionalEncoding: dModel ${dModel} and maxLen ${maxLen} must be positive integers`);

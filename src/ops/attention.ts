@@ -8,10 +8,16 @@ import { broadcastShapes } from '../graph/shapes';
 import { attention } from '../reference/attention';
 import type { OpTable } from './op';
 
+/** Options of {@link Graph.scaledDotProductAttention}, as torch's `attn_mask`, `is_causal` and `scale`. */
 export interface AttentionOptions {
   /** bool: true = attend; f32: added to the scores. Broadcasts to [..., Tq, Tk]. */
   attnMask?: Tensor;
+  /**
+   * Query i attends to keys 0..i, aligned top-left as torch (so a single query against a cache
+   * must not set it). Not together with attnMask (a ShapeError, as torch). Default false.
+   */
   isCausal?: boolean;
+  /** The factor on q·kᵀ before the softmax; default 1/sqrt(D), D the head dim. Must be finite. */
   scale?: number;
 }
 

@@ -3,7 +3,8 @@
 // reshape of a non-contiguous view is the one place a copy is made. An input or constant past the
 // binding limit becomes a value in parts (LowerCtx.source); views of it stay views.
 import { ShapeError, fmtShape } from '../errors';
-import { Tensor, type GraphLike } from '../graph/ir';
+import { Tensor, isHalf, type GraphLike } from '../graph/ir';
+import { halfToF32 } from '../graph/half';
 import { contiguous, transposeVal } from '../graph/lower-ctx';
 import { normDim, numel } from '../graph/shapes';
 import { transpose } from '../reference/core';
@@ -50,7 +51,8 @@ export const coreOps: OpTable<'input' | 'constant' | 'reshape' | 'transpose' | '
   },
   constant: {
     lower: (ctx, n) => ctx.source(n, 'constant', { data: n.node.data }),
-    reference: (n) => ({ data: Float64Array.from(n.node.data), shape: n.shape }),
+    // A 16-bit weight's reference values are its 16-bit values, widened exactly.
+    reference: (n) => ({ data: isHalf(n.dtype) ? Float64Array.from(halfToF32(n.node.data as Uint16Array, n.dtype)) : Float64Array.from(n.node.data), shape: n.shape }),
   },
   reshape: {
     lower(ctx, n) {

@@ -5,7 +5,7 @@
 // before any runtime sees it); its kernels belong to the runtime they were registered with.
 import { KernelError, LimitError, SeqgpuError, ShapeError, fmtShape } from '../errors';
 import type { Bind, LowerCtx, Val } from '../graph/lower-ctx';
-import { DTYPES, type DType, type GraphLike, type GraphNode, type NodeOf, type Tensor } from '../graph/ir';
+import { DTYPES, isHalf, type DType, type GraphLike, type GraphNode, type NodeOf, type Tensor } from '../graph/ir';
 import { checkShape, numel } from '../graph/shapes';
 import type { KernelPlan } from '../kernels/kernel';
 import type { KernelDefinition, UserDispatch, UserKernel } from '../kernels/user';
@@ -67,6 +67,15 @@ export function lowerUser(ctx: LowerCtx, n: GraphNode, k: UserKernel, names: str
   const { def, shader } = k;
   const opName = n.node.op === 'custom' ? n.node.name : n.node.op;
   const inputs = n.inputs.map((id) => ({ shape: ctx.graph.nodes[id].shape.slice(), dtype: ctx.graph.nodes[id].dtype }));
+  // 16-bit weights are packed pairs in u32 words that only the engine's own kernels unpack: a user
+  // kernel would read them as f32 and compute garbage, so it is refused here, before any dispatch.
+  const half = inputs.findIndex((t) => isHalf(t.dtype));
+  if (half >= 0) {
+    throw new KernelError(
+      `${opName}: user variant '${def.name}' reads f32, i32 and bool operands; ${names[half] ?? `operand ${half}`} is ${inputs[half].dtype} ` +
+        `${fmtShape(inputs[half].shape)} (16-bit weights are read by the engine's own kernels: leave the variant unforced, or use f32 weights)`,
+    );
+  }
   let d: UserDispatch;
   try {
     d = def.plan({ inputs, out: { shape: n.shape.slice(), dtype: n.dtype }, attrs: attrsOf(n), limits: ctx.limits });

@@ -1,12 +1,14 @@
 // matmul and linear: builders with torch's shape rules, lowering to shaders/matmul.wgsl with the
 // node's epilogue (bias, activation, residual: see graph/fuse.ts), and the float64 reference. A
 // weight past the binding limit (the LM head) is read in parts of whole output columns, one
-// dispatch per block of columns; a result past it is written in parts of whole columns too.
+// dispatch per block of columns; a result past it is written in parts of whole columns too. B (the
+// weight) may be a 16-bit constant (f16, bf16): the kernel reads it as such and accumulates in f32.
 import { LimitError, ShapeError, fmtShape } from '../errors';
 import { isContiguous } from '../kernels/kernel';
 import { transposeVal } from '../graph/lower-ctx';
 import { ACT, matmulBind, planMatmul } from '../kernels/matmul';
-import type { GraphLike, GraphNode, NodeOf, Tensor } from '../graph/ir';
+import { isHalf, type GraphLike, type GraphNode, type NodeOf, type Tensor } from '../graph/ir';
+import { weight16Mode, weightLabel } from '../kernels/weight16';
 import type { LowerCtx, Part, Val } from '../graph/lower-ctx';
 import { broadcastShapes, numel } from '../graph/shapes';
 import type { Value } from '../reference/core';
@@ -16,7 +18,8 @@ import type { OpTable } from './op';
 
 /** torch.matmul for rank >= 2: [..., M, K] x [..., K, N] -> [..., M, N], batch dims broadcast. */
 export function buildMatmul(g: GraphLike, a: Tensor, b: Tensor): Tensor {
-  g.checkF32('matmul', a, b);
+  g.checkF32('matmul', a);
+  g.checkWeight('matmul', 'b', b);
   const as = a.shape, bs = b.shape;
   if (as.length < 2 || bs.length < 2) {
     throw new ShapeError(`matmul: both operands need rank >= 2, got ${fmtShape(as)} and ${fmtShape(bs)}`);
@@ -29,7 +32,12 @@ export function buildMatmul(g: GraphLike, a: Tensor, b: Tensor): Tensor {
 
 /** torch.nn.functional.linear: x [..., in] . weight[out, in]^T + bias[out]. */
 export function buildLinear(g: GraphLike, x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
-  g.checkF32('linear', x, weight, ...(bias ? [bias] : []));
+  g.checkF32('linear', x);
+  g.checkWeight('linear', 'weight', weight);
+  if (bias) {
+    if (isHalf(bias?.dtype)) throw new ShapeError(`linear: bias must be f32, got the 16-bit weight ${bias.dtype} ${fmtShape(bias.shape)} (biases stay f32)`);
+    g.checkF32('linear', bias);
+  }
   const xs = x.shape, ws = weight.shape;
   if (xs.length < 1 || ws.length !== 2) throw new ShapeError(`linear: x ${fmtShape(xs)} needs rank >= 1 and weight ${fmtShape(ws)} rank 2`);
   if (xs[xs.length - 1] !== ws[1]) {
@@ -60,11 +68,13 @@ function lowerMatmul(ctx: LowerCtx, n: MatmulNode, a: Val, b: Val, bias?: Val): 
     );
   }
   const res = residual ? ctx.dense(n, ctx.arg(n, r)) : undefined;
-  const label = `${n.node.op}#${n.id} ${fmtShape(n.shape)}${act === 'none' ? '' : ` +${act}`}${res ? ' +residual' : ''}`;
+  const bDtype = ctx.graph.nodes[n.inputs[1]].dtype;
+  const w16 = weightLabel(bDtype, weight16Mode(n.node.op, n.node.op === 'linear' ? 'weight' : 'b', bDtype, ctx.overrides, ctx.limits));
+  const label = `${n.node.op}#${n.id} ${fmtShape(n.shape)}${act === 'none' ? '' : ` +${act}`}${res ? ' +residual' : ''}${w16}`;
   const N = n.shape[n.shape.length - 1], rows = numel(n.shape) / N;
   const outFits = ctx.fits(n.shape, n.dtype);
   if (!b.big && !bias?.big && outFits) {
-    const plan = planMatmul({ a, b, hasBias: !!bias, act: ACT[act] }, ctx.overrides, ctx.limits);
+    const plan = planMatmul({ a, b, hasBias: !!bias, act: ACT[act], bDtype }, ctx.overrides, ctx.limits);
     plan.constants.HAS_RES = !!res;
     const out = ctx.temp(n);
     ctx.step(label, plan, matmulBind(a.slot, b.slot, out.slot, bias?.slot, undefined, res?.slot), [out.slot], numel(n.shape));
@@ -84,7 +94,7 @@ function lowerMatmul(ctx: LowerCtx, n: MatmulNode, a: Val, b: Val, bias?: Val): 
     const last = bp.val.shape.length - 1;
     const bView = { shape: [...bp.val.shape.slice(0, -1), e - s], strides: bp.val.strides };
     const plan = planMatmul({
-      a, b: bView, hasBias: !!bias, act: ACT[act],
+      a, b: bView, hasBias: !!bias, act: ACT[act], bDtype,
       out: { offset: s - cp.start, rowStride: cp.end - cp.start },
       offsets: { b: (s - bp.start) * bp.val.strides[last], bias: biasPart ? s - biasPart.start : 0 },
     }, ctx.overrides, ctx.limits);

@@ -14,6 +14,7 @@ import { mathOps } from './math';
 import { matmulOps } from './matmul';
 import type { OpTable } from './op';
 import { rnnOps } from './rnn';
+import { sampleOps } from './sample';
 import { softmaxOps } from './softmax';
 import { whereOps } from './where';
 
@@ -31,5 +32,6 @@ export const OPS: OpTable<NodeKind> = {
   ...attentionOps,
   ...rnnOps,
   ...copyOps,
+  ...sampleOps,
   ...customOpTable,
 };

@@ -13,17 +13,32 @@ import { rnn } from '../reference/rnn';
 import type { Value } from '../reference/core';
 import type { OpTable } from './op';
 
+/**
+ * The weights of a recurrent stack under torch's names: `weight_ih_l{k}` [G·H, I] for layer 0 and
+ * [G·H, D·H] above it, `weight_hh_l{k}` [G·H, H], `bias_ih_l{k}` and `bias_hh_l{k}` [G·H], with
+ * `_reverse` names for the backward direction; G is 4 for LSTM (gates i, f, g, o), 3 for GRU
+ * (r, z, n), 1 for RNN. Every name the options imply must be there, and no other.
+ */
 export type RnnParams = Record<string, Tensor>;
 
+/**
+ * torch.nn.LSTM / GRU / RNN's constructor arguments, and the initial states. With D = 2 when
+ * bidirectional (else 1), x is [T, B, I] (or [B, T, I] with batchFirst).
+ */
 export interface RnnOptions {
+  /** H, the features of each hidden state: a positive integer. */
   hiddenSize: number;
+  /** Stacked layers (default 1); layer k+1 reads layer k's output. */
   numLayers?: number;
+  /** Also run each layer backward over the sequence and concatenate both directions' h (default false). */
   bidirectional?: boolean;
+  /** x and output are [B, T, ...] rather than [T, B, ...] (default false); h0, c0, hN and cN are not affected. */
   batchFirst?: boolean;
   /** torch's `bias`: false means the stack has no bias_* parameters. */
   bias?: boolean;
   /** [D * numLayers, B, H], whatever batchFirst says. */
   h0?: Tensor;
+  /** The LSTM's initial cell state, [D * numLayers, B, H] (default zeros); LSTM only. */
   c0?: Tensor;
 }
 

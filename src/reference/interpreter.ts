@@ -4,13 +4,14 @@ import {
   checkFeeds, checkNotDestroyed, checkOutputName, checkRange, computedIndexError, snapshotFeeds,
   type ExecStats, type Executable, type Feeds, type RuntimeLife,
 } from '../graph/executable';
+import { refuseGpu, type RunFeeds, type RunOptions } from '../graph/io-binding';
 import { liveNodes, viewRoot, type GraphIR, type GraphNode, type NodeKind } from '../graph/ir';
 import type { IndexOperand, OpDef, RefEnv } from '../ops/op';
 import { OPS } from '../ops/registry';
 import type { Value } from './core';
 
 export class CpuExecutable implements Executable {
-  readonly stats: ExecStats = { dispatches: 0, submits: 0, bytesAllocated: 0, peakBytes: 0, naiveBytes: 0, gpuMs: null, encodeMs: null, submitMs: null };
+  readonly stats: ExecStats = { dispatches: 0, submits: 0, bytesAllocated: 0, peakBytes: 0, naiveBytes: 0, weightBytes: 0, gpuMs: null, encodeMs: null, submitMs: null, readbackBytes: 0 };
   readonly outputNames: string[];
   /** g.state() values, kept between runs as the GPU keeps its state buffers. */
   private readonly states = new Map<string, Value>();
@@ -66,8 +67,10 @@ export class CpuExecutable implements Executable {
     return this.graph.nodes[checkOutputName(this.graph, name)].shape.slice();
   }
 
-  async run(feeds: Feeds): Promise<Record<string, Float32Array>> {
+  async run(given: Feeds | RunFeeds, opts?: RunOptions): Promise<Record<string, Float32Array>> {
     this.check_('run');
+    refuseGpu(given, opts);
+    let feeds = given as Feeds;
     checkFeeds(this.graph, feeds);
     const needed = liveNodes(this.graph);
     checkFedIndices(this.graph, feeds, needed);

@@ -4,8 +4,11 @@
 // separate module copies, and both must see the same count for the same device.
 const KEY = Symbol.for('seqgpu.bufferCount');
 
+/** GPUBuffer counts of one device since the engine first used it (testing's bufferCounts). */
 export interface BufferCounts {
+  /** Buffers created on the device. */
   created: number;
+  /** Of those, buffers destroyed (each counted once, however often destroy() was called). */
   destroyed: number;
   /** created - destroyed: buffers still holding GPU memory. */
   live: number;

@@ -57,14 +57,14 @@ export class GpuContext {
     trackBuffers(device);
     const limits = plainLimits(device.limits);
     for (const [k, v] of Object.entries(caps)) if (v !== undefined) limits[k] = Math.min(limits[k] ?? v, v);
-    this.limits = { ...limits, emulated } as unknown as GpuContext['limits'];
+    this.limits = { ...limits, emulated, shaderF16: device.features.has('shader-f16') } as unknown as GpuContext['limits'];
     device.lost.then((info) => {
       if (!this.destroyed) this.lostReason = `${info.reason ?? 'unknown'}: ${info.message}`;
     });
   }
 
   /** The device's limits as a plain object (native getters do not survive spreading), plus `emulated`. */
-  readonly limits: DeviceLimits & GPUSupportedLimits & { emulated: boolean };
+  readonly limits: DeviceLimits & GPUSupportedLimits & { emulated: boolean; shaderF16: boolean };
 
   /**
    * After `error` failed a GPU call: when it reads as a lost device, waits (up to a second) for the
@@ -89,15 +89,16 @@ export class GpuContext {
    * same array memory after that. A constant is a snapshot: change a weight by giving a new array
    * (as loadStateDict does), not by writing into one already compiled.
    */
-  constantBuffer(data: Float32Array | Int32Array, bytes: number, label: string): GPUBuffer {
+  constantBuffer(data: Float32Array | Int32Array | Uint16Array, bytes: number, label: string): GPUBuffer {
     let byRange = this.constants.get(data.buffer);
     if (!byRange) this.constants.set(data.buffer, (byRange = new Map()));
     const key = `${data.byteOffset}|${data.byteLength}|${bytes}`;
     let b = byRange.get(key);
     if (!b) {
       const buffer = this.device.createBuffer({ label, size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-      // writeBuffer takes no SharedArrayBuffer memory: such a constant is uploaded from a copy.
-      const src = isShared(data.buffer) ? data.slice() : data;
+      // writeBuffer takes no SharedArrayBuffer memory, and whole 4-byte words only: such a constant
+      // (shared memory, or an odd count of 16-bit values) is uploaded from a copy, padded to a word.
+      const src = isShared(data.buffer) || data.byteLength % 4 ? padWords(data) : data;
       this.device.queue.writeBuffer(buffer, 0, src.buffer, src.byteOffset, src.byteLength);
       byRange.set(key, buffer);
       this.refs.set(buffer, { count: 0, forget: () => byRange!.delete(key) });
@@ -250,5 +251,12 @@ export function plainLimits(limits: GPUSupportedLimits): Record<string, number> 
       if (typeof v === 'number') out[key] = v;
     }
   }
+  return out;
+}
+
+/** A copy of `data` in fresh memory, its byte length rounded up to whole 4-byte words (zero padded). */
+function padWords(data: Float32Array | Int32Array | Uint16Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(data.byteLength / 4) * 4);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   return out;
 }

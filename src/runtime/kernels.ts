@@ -13,6 +13,11 @@ const IDENT = /^[A-Za-z][A-Za-z0-9]*$/;
 /** The engine ops a user variant may replace (single-result ops whose operands have binding names). */
 export const USER_VARIANT_OPS = Object.entries(OPS).filter(([, d]) => d.operands).map(([k]) => k).sort();
 
+/**
+ * The user kernels of one runtime ({@link Runtime.kernels}): WGSL variants of engine ops, forced
+ * per compile, and new ops for {@link Graph.custom}. A bad definition is a KernelError at
+ * register(); the WGSL is compiled, and its bindings checked, at compile.
+ */
 export class KernelRegistry {
   private readonly byOp = new Map<string, UserKernel[]>();
 

@@ -7,15 +7,26 @@ import type { Graph } from '../graph/graph';
 import { CpuExecutable } from '../reference/interpreter';
 import { GpuContext, checkEngineLimits, plainLimits, type EngineLimits } from './gpu';
 import { KernelRegistry } from './kernels';
+import { Tuner, type TuneMode, type TuneStats } from './tune';
+import { localStorageTuneStore, memoryTuneStore, type TuneStore } from './tune-table';
 
 export type { EngineLimits } from './gpu';
 
+/**
+ * How {@link Runtime.create} gets its device. With none of `device`, `adapter` and `gpu`, it asks
+ * `navigator.gpu` (in a page) for an adapter.
+ */
 export interface RuntimeOptions {
   /** A GPU object (navigator.gpu, or Dawn's create()) to take the adapter from. */
   gpu?: GPU;
+  /**
+   * An adapter to request the device from. The device is requested with the adapter's own limits
+   * and with whichever of the features `subgroups`, `timestamp-query` and `shader-f16` it has.
+   */
   adapter?: GPUAdapter;
   /** A device to use as it is: its features and limits are what they are. */
   device?: GPUDevice;
+  /** Passed to requestAdapter() when the runtime asks `gpu` for an adapter itself; default 'high-performance'. */
   powerPreference?: GPUPowerPreference;
   /**
    * The engine's own caps, below the device's limits (not requested from the device, which cannot
@@ -24,17 +35,48 @@ export interface RuntimeOptions {
    * likewise); tests use a small cap to run those paths on any adapter. A positive multiple of 16.
    */
   limits?: EngineLimits;
+  /**
+   * Tune every compile of this runtime, as compile's `{ tune: true }` does (see the README's Tuning
+   * section); compile's own `tune` wins. Default false: compiles reuse a stored table without timing.
+   */
+  tune?: boolean;
+  /**
+   * Where the tuning table lives. Default: in a page, localStorage under 'seqgpu:tune'; elsewhere,
+   * memory (seqgpu/node's `tuneTable` names a JSON file instead).
+   */
+  tuneStore?: TuneStore;
+  /** Where warnings go (a tuning table ignored, a tuning candidate dropped); default console.warn. */
+  onWarning?: (message: string) => void;
 }
 
+/** What a runtime runs on ({@link Runtime.info}). */
 export interface RuntimeInfo {
+  /** 'webgpu' for a GPU runtime, 'cpu' for {@link Runtime.cpu}, the float64 reference. */
   backend: 'webgpu' | 'cpu';
-  adapter: { vendor: string; architecture: string; description: string };
+  /**
+   * The adapter's GPUAdapterInfo (empty strings where the implementation gives none); for the CPU
+   * reference: vendor 'seqgpu', architecture 'cpu-reference'.
+   */
+  adapter: {
+    /** The adapter's vendor, e.g. 'nvidia', 'google'. */
+    vendor: string;
+    /** The adapter's architecture, e.g. 'swiftshader'. */
+    architecture: string;
+    /** A description of the adapter, where the implementation gives one. */
+    description: string;
+  };
+  /** The features the device was created with, sorted (empty on the CPU reference). */
   features: string[];
 }
 
 /** Features that help a kernel when present; each is requested only if the adapter has it. */
 const WANTED_FEATURES = ['subgroups', 'timestamp-query', 'shader-f16'] as const;
 
+/**
+ * A WebGPU device (or the CPU reference) that compiles graphs into executables. Make one with
+ * {@link Runtime.create} (or {@link Runtime.cpu}); one runtime compiles any number of graphs,
+ * which share its pipeline cache and the weights they have in common.
+ */
 export class Runtime {
   /** The CPU reference's own lifetime (a GPU runtime's is its context's). */
   private readonly host = new HostLife();
@@ -46,9 +88,31 @@ export class Runtime {
   readonly kernels = new KernelRegistry();
 
   protected constructor(
+    /** The backend, the adapter's vendor, architecture and description, and the device's features. */
     readonly info: RuntimeInfo,
     private readonly ctx: GpuContext | null,
+    private readonly options: RuntimeOptions = {},
   ) {}
+
+  private tuner_?: Tuner;
+
+  private tuner(ctx: GpuContext): Tuner {
+    const o = this.options;
+    const inPage = typeof window !== 'undefined' && typeof localStorage !== 'undefined';
+    return (this.tuner_ ??= new Tuner({
+      adapter: this.info.adapter,
+      limits: ctx.limits,
+      store: o.tuneStore ?? (inPage ? localStorageTuneStore() : memoryTuneStore()),
+      warn: o.onWarning ?? ((m) => console.warn(m)),
+      compile: (g, overrides) => GpuExecutable.compile(ctx, g, { ...overrides, timestamps: true }, this.kernels),
+      reference: (g) => Runtime.cpu().compile(g),
+    }));
+  }
+
+  /** What tuning has done on this runtime: candidates timed, signatures measured, candidates dropped for parity. */
+  get tuneStats(): TuneStats {
+    return { ...(this.tuner_?.stats ?? { candidatesTimed: 0, signaturesTimed: 0, parityFailures: 0 }) };
+  }
 
   /** A WebGPU runtime: from opts.device, opts.adapter, opts.gpu, or navigator.gpu, in that order. */
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -77,7 +141,7 @@ export class Runtime {
       features: [...device.features].sort(),
     };
     const emulated = /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.adapter.architecture} ${info.adapter.description}`);
-    return new this(info, new GpuContext(device, emulated, caps));
+    return new this(info, new GpuContext(device, emulated, caps), opts);
   }
 
   /** The CPU reference: the same interface, float64 sums, no GPU. */
@@ -85,6 +149,7 @@ export class Runtime {
     return new this({ backend: 'cpu', adapter: { vendor: 'seqgpu', architecture: 'cpu-reference', description: 'float64 CPU reference' }, features: [] }, null);
   }
 
+  /** The GPUDevice this runtime runs on; null for the CPU reference. */
   get device(): GPUDevice | null {
     return this.ctx?.device ?? null;
   }
@@ -95,7 +160,10 @@ export class Runtime {
       this.host.check('compile');
       return new CpuExecutable(graph, this.host, opts.shareStateWith);
     }
-    return GpuExecutable.compile(this.ctx, graph, opts, this.kernels);
+    const tune = opts.tune ?? this.options.tune;
+    const mode: TuneMode = opts.tune === false ? 'off' : tune ? 'measure' : 'reuse';
+    const choose = await this.tuner(this.ctx).chooser(graph, opts, mode);
+    return GpuExecutable.compile(this.ctx, graph, opts, this.kernels, choose);
   }
 
   /** Releases the device; every later call on this runtime or its executables throws DestroyedError. */

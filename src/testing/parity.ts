@@ -5,31 +5,55 @@
 // and the max error.
 import { Runtime, type CompileOptions, type Feeds, type Graph } from '../index';
 
+/**
+ * How far a GPU value may be from the float64 reference: |gpu − ref| ≤ atol + rtol·|ref|. NaN must
+ * meet NaN and an infinity the same infinity, whatever the tolerance.
+ */
 export interface Tolerance {
+  /** The absolute part of the bound. */
   atol: number;
+  /** The part of the bound relative to |ref|. */
   rtol: number;
   /** Why this tolerance: the error model of the kernel. */
   why: string;
 }
 
+/** One parity check: a graph with its feeds, run on a GPU runtime and on the CPU reference. */
 export interface ParityCase {
+  /** A unique name for the case, e.g. `softmax [3, 17] dim -1`; reports begin with it. */
   id: string;
   /** The kernel family (shaders/<kernel>.wgsl) the case exercises. */
   kernel: string;
+  /** How close every output value must be to the reference, and why. */
   tol: Tolerance;
-  build: () => { graph: Graph; feeds: Feeds };
+  /** Builds the graph and its feeds afresh (called once per check). */
+  build: () => {
+    /** The graph to run; every output is compared. */
+    graph: Graph;
+    /** A value for every input of the graph. */
+    feeds: Feeds;
+  };
+  /** Compile options for the GPU run (a forced variant, constants); checkParity's own are laid over them. */
   options?: CompileOptions;
   /** Expected exe.stats.dispatches, where the case checks fusion or view folding. */
   dispatches?: number;
 }
 
+/** What checkParity found for one case. */
 export interface ParityResult {
+  /** The case's id. */
   id: string;
+  /** Every value matched, at least one was checked, and the dispatch count (if the case gives one) held. */
   ok: boolean;
+  /** The largest finite |gpu − ref| over every output. */
   maxAbsErr: number;
+  /** How many output values were compared. */
   checked: number;
+  /** A summary line, then up to 10 mismatches with their index and both values. */
   report: string;
+  /** The GPU executable's steps: one label per dispatch, with its kernel variant. */
   steps: string[];
+  /** Compute dispatches of the GPU run. */
   dispatches: number;
 }
 

@@ -1,0 +1,123 @@
+// Tuning in Node (Dawn): the checks of test/tune-checks.ts with the table in a JSON file, the
+// tuneTable option, a new process reusing the file, and the signature's shape class.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Graph, Runtime, fileTuneStore, memoryTuneStore, type Feeds } from '../src/node';
+import type { GpuExecutable } from '../src/graph/executor';
+import { plainLimits } from '../src/runtime/gpu';
+import { Tuner } from '../src/runtime/tune';
+import { bucket } from '../src/runtime/tune-graph';
+import { randn } from './parity';
+import { tuneLines } from '../bench/tune';
+import type { BenchRow } from '../bench/suite';
+import { TUNE_CHECKS, smallGraph, type TuneEnv } from './tune-checks';
+
+const dir = mkdtempSync(join(tmpdir(), 'seqgpu-tune-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+const env: TuneEnv = {
+  create: (opts) => Runtime.create(opts),
+  store: async () => {
+    const path = join(dir, `table-${files++}.json`);
+    return { store: fileTuneStore(path), write: async (text) => writeFileSync(path, text) };
+  },
+};
+
+describe('tuning in Node', () => {
+  it.each(Object.keys(TUNE_CHECKS))('%s', async (name) => {
+    const said = await TUNE_CHECKS[name](env);
+    expect(said.length).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('tuneTable names the file; a new Node process reuses it without timing', async () => {
+    const path = join(dir, 'restart.json');
+    const rt = await Runtime.create({ tuneTable: path, onWarning: () => {} });
+    const { graph, feeds } = smallGraph();
+    let steps: string[];
+    try {
+      const exe = await rt.compile(graph, { tune: true });
+      steps = exe.steps;
+      await exe.run(feeds);
+      exe.destroy();
+    } finally {
+      rt.destroy();
+    }
+    const table = JSON.parse(readFileSync(path, 'utf8'));
+    expect(Object.keys(table.entries)).toHaveLength(4);
+    // A second process (Vite runs the TypeScript, as for the bench) reads the same file.
+    const code = "import { runMain } from './bench/ts-main.mjs'; await runMain('/test/tune-reuse-main.ts', 'tune reuse');";
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+      cwd: process.cwd(), encoding: 'utf8', timeout: 120_000, env: { ...process.env, SEQGPU_TUNE_TABLE: path },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(out.stats.candidatesTimed).toBe(0);
+    expect(out.steps).toEqual(steps);
+  }, 240_000);
+
+  it('a candidate that fails its parity check is dropped with a warning, never chosen', async () => {
+    const rt = await Runtime.create();
+    const warnings: string[] = [];
+    const store = memoryTuneStore();
+    try {
+      // The host compiles for real, but the tiled matmuls' first result element comes back wrong.
+      const tuner = new Tuner({
+        adapter: rt.info.adapter, limits: { ...plainLimits(rt.device!.limits), emulated: true } as never, store,
+        warn: (m) => warnings.push(m),
+        reference: (g) => Runtime.cpu().compile(g),
+        compile: async (g, o) => {
+          const exe = (await rt.compile(g, { ...o, tune: false, timestamps: true })) as GpuExecutable;
+          if (o.variants?.matmul === 'tiled') {
+            const run = exe.run.bind(exe) as (f: Feeds) => Promise<Record<string, Float32Array>>;
+            Object.assign(exe, {
+              run: async (f: Feeds) => {
+                const r = await run(f);
+                r.y[0] += 1;
+                return r;
+              },
+            });
+          }
+          return exe;
+        },
+      });
+      const g = new Graph();
+      g.output('y', g.matmul(g.input('a', [8, 16]), g.input('b', [16, 12])));
+      const choose = await tuner.chooser(g, {}, 'measure');
+      // Two candidates (32 and 64 tiles) fail; the rule's choice and the rest are timed.
+      expect(tuner.stats.parityFailures).toBe(2);
+      expect(tuner.stats.candidatesTimed).toBeGreaterThanOrEqual(2);
+      expect(warnings.join('\n')).toMatch(/matmul candidate tiled \{"TILE_M":32,"TILE_N":32,"TILE_K":16\} fails parity on matmul f32 \[8,16\]x\[16,16\].*element 0/);
+      const table = await store.load();
+      const [entry] = Object.values(table!.entries);
+      expect(entry.variant).not.toBe('tiled');
+      expect(choose).toBeDefined();
+      const exe = await rt.compile(g);
+      // The runtime's own table is empty, so its compile shows plain labels; the tuner's choice is the test's.
+      expect(exe.steps[0]).not.toMatch(/tuned/);
+      const feeds = { a: randn(128, 1), b: randn(192, 2) };
+      const want = (await (await Runtime.cpu().compile(g)).run(feeds)).y;
+      const got = (await exe.run(feeds)).y;
+      expect(Math.max(...got.map((x, i) => Math.abs(x - want[i])))).toBeLessThan(1e-5);
+    } finally {
+      rt.destroy();
+    }
+  }, 120_000);
+
+  it('bench --tune compares each tuned row with its untuned row, against the untuned run-to-run spread', () => {
+    const row = (impl: string, medianMs: number, minMs: number, maxMs: number) => ({
+      suite: 'lstm', name: 'lstm-x', shape: '16x8x64x64', impl, medianMs, minMs, maxMs, runs: 9, gpuMs: null, status: 'ok',
+    }) as unknown as BenchRow;
+    const lines = (tunedMs: number) => tuneLines([row('seqgpu', 10, 9, 12), row('seqgpu:tuned', tunedMs, tunedMs, tunedMs), row('cpu-reference', 50, 50, 50)]);
+    expect(lines(8)).toEqual(['lstm-x 16x8x64x64: rule 10.000 ms, tuned 8.000 ms (1.25x; spread 3.000 ms over 9 runs): not slower']);
+    expect(lines(12)[0]).toMatch(/0\.83x.*slower within the spread$/);
+    expect(lines(14)[0]).toMatch(/SLOWER by 4\.000 ms, past the spread$/);
+  });
+
+  it('the shape class buckets each dim: 1 stays, the rest round up to a power of two', () => {
+    expect([1, 2, 3, 5, 8, 9, 64, 65, 1000].map(bucket)).toEqual([1, 2, 4, 8, 8, 16, 64, 128, 1024]);
+  });
+});
