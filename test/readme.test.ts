@@ -219,7 +219,8 @@ describe('npm run example', () => {
   }, 120_000);
 
   it('refuses a missing example, two examples, a bad seed and a flag without its value with status 2', async () => {
-    for (const args of [[], ['gpt', 'translator'], ['gtp'], ['gpt', '--seed', 'x'], ['gpt', '--weights']]) {
+    const dtypes = [['gpt', '--dtype', 'f64'], ['translator', '--dtype', 'f16']];
+    for (const args of [[], ['gpt', 'translator'], ['gtp'], ['gpt', '--seed', 'x'], ['gpt', '--weights'], ...dtypes]) {
       const r = await inProcess(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toContain('usage: npm run example');
@@ -238,6 +239,6 @@ describe('npm run example', () => {
   it('--help lists every example with its sizes and every flag, with status 0', async () => {
     const r = await inProcess('--help');
     expect(r.status).toBe(0);
-    for (const s of ['lstm-classifier', 'rnn-classifier', 'gpt', 'translator', '--cpu', '--weights', '--seed', 'vocab 512']) expect(r.stdout).toContain(s);
+    for (const s of ['lstm-classifier', 'rnn-classifier', 'gpt', 'translator', '--cpu', '--weights', '--seed', '--dtype', 'vocab 512']) expect(r.stdout).toContain(s);
   });
 });

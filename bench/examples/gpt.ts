@@ -73,6 +73,12 @@ async function buildModel({ folder, weights, loadMs, gpt, log }: ExampleContext)
     if (weights) model.loadStateDict(weights);
     what = weights ? '--weights' : `seeded weights, --size ${gpt.size}`;
   }
+  // --dtype f16 | bf16: every weight the engine can hold in 16 bits is rounded to it (wpe, biases
+  // and norms stay f32); the GPU then holds about half the bytes.
+  if (gpt.dtype !== 'f32') {
+    model.setWeightDtype(gpt.dtype);
+    what += `, weights rounded to ${gpt.dtype}`;
+  }
   const c = model.config;
   log(`model: vocab ${c.vocabSize}, ${c.nPositions} positions, d ${c.nEmbd}, ${c.nLayer} layers, ${c.nHead} heads; ` +
     `${model.namedParameters().reduce((a, [, p]) => a + p.data.length, 0)} parameters from ${what}, loaded in ${seconds(loadMs + performance.now() - t)}`);
@@ -101,7 +107,8 @@ function weightLine(stats: ExecStats, model: GPT2LMHeadModel): string {
 
 /** Full recompute: every new token reruns the whole prefix (one compiled graph per length). */
 async function fullRecompute({ rt, log }: ExampleContext, model: GPT2LMHeadModel, tokens: number[], promptLen: number, stepMs: number): Promise<void> {
-  const lengths = Array.from({ length: 8 }, (_, i) => promptLen + i * 4);
+  // Up to 8 prefixes, 4 tokens apart, of the tokens generated (fewer with a small --tokens).
+  const lengths = Array.from({ length: 8 }, (_, i) => promptLen + i * 4).filter((n) => n <= tokens.length);
   let ms = 0;
   for (const n of lengths) {
     const exe = await rt.compile(fullGraph(model, 1, n));

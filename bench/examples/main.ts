@@ -18,7 +18,7 @@ export interface ExampleContext {
   /** Milliseconds spent reading --weights FILE (0 without one). */
   loadMs: number;
   /** The gpt example's own flags. */
-  gpt: { size: GptSize; prompt?: string; tokens?: number };
+  gpt: { size: GptSize; prompt?: string; tokens?: number; dtype: 'f32' | 'f16' | 'bf16' };
   log: (line: string) => void;
 }
 
@@ -44,11 +44,12 @@ const FLAGS: [string, string][] = [
   ['--size S', `gpt: ${Object.keys(GPT_SIZES).join(' or ')} (default toy), the sizes of the seeded model`],
   ['--prompt TEXT', "gpt: generate from TEXT through GPT-2's tokenizer (needs GPT-2's vocabulary: --size 124m or a folder)"],
   ['--tokens N', 'gpt: new tokens to generate (default 32 for toy, 16 otherwise)'],
+  ['--dtype D', 'gpt: f32 (default), f16 or bf16: the width of the weights on the GPU (16 bits: about half)'],
   ['--help, -h', 'this text'],
 ];
 
 const USAGE = `usage: npm run example -- <${Object.keys(EXAMPLES).join(' | ')}> [--cpu] [--weights FILE_OR_DIR] [--seed N]
-                           [--size toy|124m] [--prompt TEXT] [--tokens N]   (the last three: gpt only)
+                           [--size toy|124m] [--prompt TEXT] [--tokens N] [--dtype f32|f16|bf16]   (the last four: gpt only)
 ${[...Object.entries(EXAMPLES).map(([k, v]): [string, string] => [k, v.about]), ...FLAGS].map(([k, v]) => `  ${k.padEnd(16)} ${v}`).join('\n')}`;
 
 const OPTIONS = {
@@ -58,6 +59,7 @@ const OPTIONS = {
   size: { type: 'string' },
   prompt: { type: 'string' },
   tokens: { type: 'string' },
+  dtype: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -81,11 +83,13 @@ export async function main(argv: string[]): Promise<number> {
   if (!example) return usageError(`unknown example '${name}'`);
   const seed = Number(values.seed ?? 1);
   if (!Number.isInteger(seed)) return usageError(`--seed wants an integer, got '${values.seed}'`);
-  for (const k of ['size', 'prompt', 'tokens'] as const) {
+  for (const k of ['size', 'prompt', 'tokens', 'dtype'] as const) {
     if (values[k] !== undefined && name !== 'gpt') return usageError(`--${k} is a gpt flag, not one of ${name}`);
   }
   const size = (values.size ?? 'toy') as GptSize;
   if (!(size in GPT_SIZES)) return usageError(`--size wants ${Object.keys(GPT_SIZES).join(' or ')}, got '${values.size}'`);
+  const dtype = values.dtype ?? 'f32';
+  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'bf16') return usageError(`--dtype wants f32, f16 or bf16, got '${values.dtype}'`);
   const tokens = values.tokens === undefined ? undefined : Number(values.tokens);
   if (tokens !== undefined && !(Number.isInteger(tokens) && tokens >= 1)) return usageError(`--tokens wants a positive integer, got '${values.tokens}'`);
   let folder: string | undefined;
@@ -120,7 +124,7 @@ export async function main(argv: string[]): Promise<number> {
   log(`${name}: ${example.about}`);
   log(`runtime: ${rt.info.backend} on ${rt.info.adapter.vendor} ${rt.info.adapter.architecture} (${rt.info.adapter.description})`);
   try {
-    await example.run({ rt, weights, folder, loadMs, gpt: { size, prompt: values.prompt, tokens }, log });
+    await example.run({ rt, weights, folder, loadMs, gpt: { size, prompt: values.prompt, tokens, dtype }, log });
   } catch (e) {
     // A state dict of other sizes: the message lists every missing, unexpected and misshapen name;
     // a folder: also a config value the engine does not implement, or a missing file.
