@@ -2,22 +2,12 @@
 // a folder with GPT-2's vocabulary generating text from a prompt through the tokenizer, and the
 // flags it refuses (status 2 with the usage) or the folders it refuses (status 1 with the reason).
 import { decode, encode } from 'gpt-tokenizer/encoding/r50k_base';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GPT2LMHeadModel, GptDecoder, Runtime, setInitSeed } from '../src/node';
+import { exampleInProcess } from './example-util';
 import { hfConfig, hfTensors, removeTempDirs, writeHfFolder } from './load-util';
 
-async function example(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  const { main } = await import('../bench/examples/main');
-  const out: string[] = [], err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  try {
-    return { status: await main(args), stdout: out.join('\n'), stderr: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const example = exampleInProcess;
 
 const cfg = { vocabSize: 50257, nPositions: 32, nEmbd: 16, nLayer: 1, nHead: 2 };
 setInitSeed(3);

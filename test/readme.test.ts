@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer';
 import ts from 'typescript';
 import type { ViteDevServer } from 'vite';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, startServer } from '../bench/chromium';
 import { GPT2LMHeadModel, setInitSeed, writeSafetensors } from '../src/index';
+import { exampleInProcess } from './example-util';
 import { PKG, ROOT, ensureBuilt, installProject, pack, readmeSnippets, type Snippet } from './package-util';
 import { hfConfig, hfTensors, writeHfFolder } from './load-util';
 
@@ -196,19 +197,7 @@ describe('README.md console blocks', () => {
 describe('npm run example', () => {
   const example = (...args: string[]) => spawnSync('npm', ['run', '--silent', 'example', '--', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
 
-  /** bench/examples/main.ts's main() in this process: its exit status and what it printed. */
-  async function inProcess(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-    const { main } = await import('../bench/examples/main');
-    const out: string[] = [], err: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-    const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-    try {
-      return { status: await main(args), stdout: out.join('\n'), stderr: err.join('\n') };
-    } finally {
-      log.mockRestore();
-      error.mockRestore();
-    }
-  }
+  const inProcess = exampleInProcess;
 
   it('refuses an unknown flag with status 2 and the usage, before it runs anything', () => {
     const r = example('gpt', '--wieghts', 'model.safetensors');
