@@ -22,8 +22,26 @@ export class LimitError extends SeqgpuError {}
 /** A validation, out-of-memory or shader-compile error reported by the GPU, naming the kernel. */
 export class GpuError extends SeqgpuError {}
 
-/** The device was lost; every later call on the runtime throws this. */
-export class DeviceLostError extends SeqgpuError {}
+/**
+ * The device was lost. With recovery (the default for a runtime that owns its GPU object), a call in
+ * flight at the loss rejects with this and `recovering` true, and later calls run on a new device;
+ * without it (or when getting a new device failed), every later call throws this.
+ */
+export class DeviceLostError extends SeqgpuError {
+  /**
+   * A loss reported to a call.
+   * @param message what was lost and whether recovery is under way
+   * @param recovering the runtime is getting (or has got) a new device: later calls will run, on
+   * zeroed states.
+   */
+  constructor(
+    message: string,
+    /** True when the runtime recovers: a later call (a retry) runs on a new device. */
+    readonly recovering = false,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * A call on something the caller destroyed: an executable after exe.destroy(), or anything of a

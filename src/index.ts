@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-export { Runtime, type RuntimeOptions, type RuntimeInfo, type EngineLimits } from './runtime/runtime';
+export { Runtime, type RuntimeOptions, type RuntimeInfo, type EngineLimits, type DeviceLossEvent } from './runtime/runtime';
 export { localStorageTuneStore, memoryTuneStore, type TuneStore, type TuneTable, type TuneChoice, type TuneAdapter } from './runtime/tune-table';
 export type { TuneStats } from './runtime/tune';
 export { Graph, Tensor, type DType } from './graph/graph';
@@ -43,5 +43,5 @@ export {
 export { gpt2ConfigFromHuggingFace, gpt2FromHuggingFace, loadGPT2FromUrl, ConfigError, type GPT2LoadOptions } from './nn/hf';
 export { TextClassifier, ClassifierSession, type TextClassifierConfig } from './models/classifier';
 export { GptDecoder, prefillGraph, stepGraph, fullGraph, type GptDecoderOptions, type GenerateOptions, type GenerateResult, type DecodeGraphOptions } from './models/gpt';
-export { Seq2SeqTransformer, Translator, TokenEmbedding, type TranslatorConfig, type TranslateResult } from './models/translator';
+export { Seq2SeqTransformer, Translator, TokenEmbedding, type TranslatorConfig, type TranslateResult, type TranslateOptions } from './models/translator';
 export { SeededRandom, argmax, pickToken, type SamplingOptions } from './models/sampling';

@@ -20,8 +20,8 @@ describe.each(RUNTIMES)('run-time defects (%s)', (name) => {
 });
 
 describe('device loss during compile()', () => {
-  it('is a DeviceLostError, not a GpuError about a pipeline', async () => {
-    const rt = await Runtime.create();
+  it('is a DeviceLostError, not a GpuError about a pipeline (recover: false; recovery: device-loss.test.ts)', async () => {
+    const rt = await Runtime.create({ recover: false });
     const g = new Graph();
     // Several distinct pipelines, so compile is still creating them when the device goes.
     let x = g.input('x', [5, 7]);

@@ -150,8 +150,8 @@ describe('device limits and GPU errors', () => {
     const gpuWithoutAdapter = { requestAdapter: async () => null } as unknown as GPU;
     await expect(Runtime.create({ gpu: gpuWithoutAdapter })).rejects.toThrow(/requestAdapter\(\) returned null/);
   });
-  it('a lost device makes every later call throw DeviceLostError', async () => {
-    const rt = await Runtime.create();
+  it('with recover: false, a lost device makes every later call throw DeviceLostError', async () => {
+    const rt = await Runtime.create({ recover: false });
     const exe = await rt.compile(smallGraph());
     rt.device!.destroy();
     await rt.device!.lost;

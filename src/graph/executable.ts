@@ -66,7 +66,13 @@ export interface Executable {
    * `linear#3 [2, 5, 16] +relu (register)`), or one per evaluated node on the CPU reference.
    */
   readonly steps: string[];
-  /** Zeroes every g.state() tensor. */
+  /**
+   * True once a device loss (and recovery) has zeroed this executable's g.state() tensors: raised
+   * when the executable is rebuilt on the new device, on every executable sharing those states,
+   * and cleared by resetState(). Always false on the CPU reference.
+   */
+  readonly stateLost: boolean;
+  /** Zeroes every g.state() tensor (and clears stateLost). */
   resetState(): void;
   /** A copy of a g.state() tensor's current contents. */
   readState(name: string): Promise<Float32Array>;

@@ -1,8 +1,10 @@
 // A compiled graph on the GPU. Compile builds every pipeline, buffer, uniform and bind group once;
 // run writes the inputs, encodes every dispatch into one pass of one encoder, submits once and reads
 // the outputs back. An input past the binding limit is written in parts, and an output past it is
-// read back from its parts and joined (graph/split.ts).
-import { GpuError, InputError, ShapeError, fmtShape } from '../errors';
+// read back from its parts and joined (graph/split.ts). After a device loss and recovery, the next
+// call builds it all again on the new device from the plan, whose constants hold the host copies
+// of the weights; states come back zeroed and stateLost says so.
+import { DeviceLostError, GpuError, InputError, ShapeError, fmtShape } from '../errors';
 import { entryLayout, packUniforms } from '../runtime/reflect';
 import type { GpuContext } from '../runtime/gpu';
 import type { KernelOverrides } from '../kernels/kernel';
@@ -65,11 +67,18 @@ export class GpuExecutable implements Executable {
   private kept = new Map<string, GPUBuffer>();
   private readonly serial = new Serial();
   private destroyed = false;
+  /** The context generation the buffers were built in; another one means: rebuild before running. */
+  private generation = -1;
+  private rebuilding?: Promise<void>;
+  /** resetState() was called while the buffers awaited a rebuild: the zeroed states are wanted. */
+  private resetPending = false;
+  private stateLost_ = false;
 
   private constructor(
     private readonly ctx: GpuContext,
     private readonly graph: Graph,
     readonly plan: Plan,
+    private readonly opts: CompileOptions,
   ) {
     this.outputNames = [...graph.outputs.keys()];
     this.stats = {
@@ -82,19 +91,65 @@ export class GpuExecutable implements Executable {
   }
 
   static async compile(ctx: GpuContext, graph: Graph, opts: CompileOptions = {}, user?: UserKernels, choose?: NodeChooser): Promise<GpuExecutable> {
+    await ctx.ready();
     ctx.check('compile');
     const plan = planGraph(graph, ctx.limits, opts, user, choose); // shape and limit errors: nothing built yet
-    const exe = new GpuExecutable(ctx, graph, plan);
-    try {
-      await exe.build_(opts);
-    } catch (e) {
-      exe.destroy();
-      // A device lost mid-compile fails pipeline creation with a message of its own; say what it was.
-      await ctx.settleLoss(e);
-      ctx.check('compile');
-      throw e;
+    // A compile holds no state, so one cut short by a device loss starts again on the new device.
+    for (let attempt = 0; ; attempt++) {
+      const exe = new GpuExecutable(ctx, graph, plan, opts);
+      const device = ctx.device;
+      try {
+        await exe.build_(opts);
+        return exe;
+      } catch (e) {
+        exe.destroy();
+        // A device lost mid-compile fails pipeline creation with a message of its own; say what it was.
+        const err = await ctx.failure(e, 'compile', device);
+        if (!(err instanceof DeviceLostError && err.recovering) || attempt >= 2) throw err;
+        await ctx.ready();
+        ctx.check('compile');
+      }
     }
-    return exe;
+  }
+
+  /**
+   * True once a device loss has zeroed this executable's g.state tensors (raised when it is rebuilt
+   * on the new device, on each executable sharing them); resetState() clears it.
+   */
+  get stateLost(): boolean {
+    return this.stateLost_;
+  }
+
+  /** Waits out a recovery under way, then rebuilds everything on the new device if the buffers are of a lost one. */
+  private async current_(what: string): Promise<void> {
+    await this.ctx.ready();
+    this.ctx.check(what);
+    checkNotDestroyed(this.destroyed, what);
+    if (this.generation === this.ctx.generation) return;
+    await (this.rebuilding ??= this.rebuild_(what).finally(() => (this.rebuilding = undefined)));
+  }
+
+  private async rebuild_(what: string): Promise<void> {
+    const states = new Map([...this.stateBuffers].map(([name, s]) => [name, s.buffer]));
+    this.freeBuffers_();
+    this.dispatches = [];
+    this.inputBuffers = [];
+    this.stateBuffers.clear();
+    this.outputs.clear();
+    this.kept.clear();
+    this.timer = undefined;
+    this.flags = undefined;
+    this.stats.bytesAllocated = 0;
+    this.stats.weightBytes = 0;
+    const device = this.ctx.device;
+    try {
+      await this.build_(this.opts, states);
+    } catch (e) {
+      this.generation = -1;
+      throw await this.ctx.failure(e, what, device);
+    }
+    if (states.size > 0 && !this.resetPending) this.stateLost_ = true;
+    this.resetPending = false;
   }
 
   outputShape(name: string): number[] {
@@ -134,9 +189,18 @@ export class GpuExecutable implements Executable {
   }
 
   private async run_(feeds: Feeds, io: Binding = { inputs: new Map(), outputs: new Map() }): Promise<Record<string, Float32Array | GpuOutput>> {
-    this.ctx.check('run');
-    checkNotDestroyed(this.destroyed, 'run');
+    await this.current_('run');
     const { device } = this.ctx;
+    try {
+      return await this.encodeAndRead_(device, feeds, io);
+    } catch (e) {
+      // Index flags are read from a finished run: they are the caller's, whatever happened since.
+      if (e instanceof InputError) throw e;
+      throw await this.ctx.failure(e, 'run', device);
+    }
+  }
+
+  private async encodeAndRead_(device: GPUDevice, feeds: Feeds, io: Binding): Promise<Record<string, Float32Array | GpuOutput>> {
     let encodeMs = 0, submitMs = 0;
     const scopeError = this.ctx.capture('run', () => {
       const t0 = performance.now();
@@ -192,7 +256,8 @@ export class GpuExecutable implements Executable {
     const failed = maps.find((m): m is PromiseRejectedResult => m.status === 'rejected');
     if (error || failed) {
       staging.forEach((b, i) => maps[i].status === 'fulfilled' && b.unmap());
-      this.ctx.check('run');
+      const lost = await this.ctx.failure(error ?? failed!.reason, 'run', device);
+      if (lost instanceof DeviceLostError) throw lost;
       if (error && (io.inputs.size || io.outputs.size)) throw boundBuffersError(error, io);
       throw error ?? new GpuError(`run: reading results back failed: ${failed!.reason instanceof Error ? failed!.reason.message : failed!.reason}`);
     }
@@ -243,7 +308,7 @@ export class GpuExecutable implements Executable {
    */
   timeRepeated(reps: number): Promise<{ gpuMs: number | null; wallMs: number }> {
     return this.serial.run(async () => {
-      this.ctx.check('tune');
+      await this.current_('tune');
       const { device } = this.ctx;
       const t0 = performance.now();
       const scopeError = this.ctx.capture('tune', () => {
@@ -283,6 +348,12 @@ export class GpuExecutable implements Executable {
   resetState(): void {
     this.ctx.check('resetState');
     checkNotDestroyed(this.destroyed, 'resetState');
+    this.stateLost_ = false;
+    // Buffers of a lost device: the rebuild makes the states zeroed, as asked.
+    if (this.generation !== this.ctx.generation || this.ctx.recovering) {
+      this.resetPending = true;
+      return;
+    }
     const enc = this.ctx.device.createCommandEncoder({ label: 'seqgpu reset state' });
     for (const s of this.stateBuffers.values()) enc.clearBuffer(s.buffer);
     this.ctx.device.queue.submit([enc.finish()]);
@@ -291,6 +362,8 @@ export class GpuExecutable implements Executable {
   async readState(name: string): Promise<Float32Array> {
     this.ctx.check('readState');
     checkNotDestroyed(this.destroyed, 'readState');
+    if (!this.graph.states.has(name)) throw new InputError(`readState: unknown state '${name}'; the states are ${[...this.graph.states.keys()].join(', ')}`);
+    await this.serial.run(() => this.current_('readState'));
     const s = this.stateBuffers.get(name);
     if (!s) throw new InputError(`readState: unknown state '${name}'; the states are ${[...this.stateBuffers.keys()].join(', ')}`);
     const { device } = this.ctx;
@@ -301,6 +374,8 @@ export class GpuExecutable implements Executable {
       device.queue.submit([enc.finish()]);
       await staging.mapAsync(GPUMapMode.READ);
       return new Float32Array(staging.getMappedRange().slice(0, 4 * s.shape.reduce((a, b) => a * b, 1)));
+    } catch (e) {
+      throw await this.ctx.failure(e, 'readState', device);
     } finally {
       staging.destroy();
     }
@@ -314,6 +389,10 @@ export class GpuExecutable implements Executable {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.freeBuffers_();
+  }
+
+  private freeBuffers_(): void {
     for (const b of this.buffers) b.destroy();
     for (const b of this.shared) this.ctx.release(b);
     this.timer?.set.destroy();
@@ -321,20 +400,30 @@ export class GpuExecutable implements Executable {
     this.shared = [];
   }
 
-  private stateSlot_(name: string, bytes: number, share: Executable | undefined): GPUBuffer {
+  /**
+   * The buffer of state `name`: another executable's (shareStateWith), or, in a rebuild after a
+   * device loss, the successor of the one it had (`prior`), else a new one.
+   */
+  private stateSlot_(name: string, bytes: number, share: Executable | undefined, prior?: GPUBuffer): GPUBuffer {
     const shape = this.graph.nodes[this.graph.states.get(name)!].shape;
-    const other = share instanceof GpuExecutable ? share.stateBuffer(name) : undefined;
-    if (share && !(share instanceof GpuExecutable)) throw new InputError('compile: shareStateWith must be an executable of a GPU runtime');
+    const other = !prior && share instanceof GpuExecutable ? share.stateBuffer(name) : undefined;
+    if (!prior && share && !(share instanceof GpuExecutable)) throw new InputError('compile: shareStateWith must be an executable of a GPU runtime');
     if (other && other.bytes !== bytes) {
       throw new ShapeError(`compile: state '${name}' ${fmtShape(shape)} cannot share the other executable's ${fmtShape(other.shape)}`);
     }
     // A fresh buffer is zeroed by WebGPU, so a new state starts as zeros. Sharing executables hold a
     // reference each, so the state lives until the last of them is destroyed.
-    const buffer = this.ctx.retain(other?.buffer ?? this.ctx.device.createBuffer({
+    const make = () => this.ctx.noteState(this.ctx.device.createBuffer({
       label: `state '${name}'`, size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     }));
+    const old = prior ?? other?.buffer;
+    let buffer: GPUBuffer, made: boolean;
+    if (!old) [buffer, made] = [make(), true];
+    else if (this.ctx.isCurrentState(old)) [buffer, made] = [old, false];
+    else ({ buffer, fresh: made } = this.ctx.renewState(old, make));
+    this.ctx.retain(buffer);
     this.shared.push(buffer);
-    if (!other) this.stats.bytesAllocated += bytes;
+    if (made) this.stats.bytesAllocated += bytes;
     this.stateBuffers.set(name, { buffer, bytes, shape });
     return buffer;
   }
@@ -356,9 +445,10 @@ export class GpuExecutable implements Executable {
     return b;
   }
 
-  private async build_(opts: CompileOptions): Promise<void> {
+  private async build_(opts: CompileOptions, priorStates?: Map<string, GPUBuffer>): Promise<void> {
     const { ctx, plan } = this;
     const { device } = ctx;
+    this.generation = ctx.generation;
     const live = plan.steps.filter((s) => s.numel > 0);
     const pipelines = await Promise.all(
       live.map((s) => ctx.pipeline(s.plan.shader, s.plan.entry, s.plan.constants, s.label)),
@@ -368,7 +458,7 @@ export class GpuExecutable implements Executable {
       const pool = plan.pool.map((bytes, i) => this.buffer_(`seqgpu pool ${i}`, bytes, STORAGE));
       const bySlot = plan.slots.map((s) => {
         if (s.kind === 'temp') return pool[s.pool!];
-        if (s.kind === 'state') return this.stateSlot_(s.name!, s.bytes, opts.shareStateWith);
+        if (s.kind === 'state') return this.stateSlot_(s.name!, s.bytes, opts.shareStateWith, priorStates?.get(s.name!));
         if (s.kind === 'flags') {
           const buffer = this.buffer_('seqgpu index flags', s.bytes, STORAGE);
           const read = this.buffer_('seqgpu index flags readback', s.bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);

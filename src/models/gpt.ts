@@ -3,12 +3,15 @@
 // appends one token's at a fed position and attends over the cache under a fed mask, so each new
 // token costs one submit and uploads only its id, its position and a mask row. generate() picks
 // tokens on the GPU (the sampleTokens op, fed the host's draws), so a step reads back token ids only.
+// A device loss mid-generate() zeroes the cache: it is rebuilt by replaying the prompt and the tokens
+// so far, and generation goes on with the tokens an uninterrupted run gives.
 import { InputError, ShapeError } from '../errors';
 import type { Executable, ExecStats } from '../graph/executable';
 import { Graph, type Tensor } from '../graph/graph';
 import { Serial } from '../graph/serial';
 import type { GPT2LMHeadModel } from '../nn/gpt2';
 import type { Runtime } from '../runtime/runtime';
+import { CacheReplay } from './resume';
 import { checkSampling, SeededRandom, type SamplingOptions } from './sampling';
 
 /** The KV cache's size: what {@link GptDecoder.create} compiles for. */
@@ -27,7 +30,13 @@ export interface GenerateOptions extends SamplingOptions {
   seed?: number;
   /** Stop once every sequence has produced it. */
   eosId?: number;
+  /**
+   * Called after each generated token with that token of every sequence (`tokens[b]`) and its
+   * index among the generated ones (0 for the first). It runs before the next step is encoded.
+   */
+  onToken?: (tokens: number[], index: number) => void;
 }
+
 
 /** What GptDecoder.generate returns: the tokens and the time each phase took. */
 export interface GenerateResult {
@@ -41,6 +50,11 @@ export interface GenerateResult {
   tokensPerSecond: number;
   /** exe.stats of the last decode step: dispatches and submits per token. */
   stepStats: ExecStats;
+  /**
+   * Times a device loss made generate() rebuild the KV cache (the prompt's prefill, then a step per
+   * token produced so far) before going on; 0 when the device was not lost.
+   */
+  recoveries: number;
 }
 
 /**
@@ -165,8 +179,14 @@ export class GptDecoder {
       temperature: new Float32Array([t]), topK: new Int32Array([sampling.topK ?? 0]),
     });
     const tokens = prompt.map((p) => p.slice());
+    const ids = Int32Array.from(prompt.flat());
+    const replay = new CacheReplay(() => this.rt.deviceLosses, async (upTo) => {
+      await this.prefill_(ids, P, this.greedyFeeds_());
+      for (let k = P; k < upTo; k++) await this.step_(Int32Array.from(tokens, (t) => t[k]), this.greedyFeeds_());
+    }, 'GptDecoder.generate');
     const t0 = performance.now();
-    let out = await this.prefill_(Int32Array.from(prompt.flat()), P, pick());
+    const first = pick();
+    let out = await replay.run(() => this.prefill_(ids, P, first), 0);
     const prefillMs = performance.now() - t0;
     const stepMs: number[] = [];
     const done = new Array<boolean>(B).fill(false);
@@ -176,13 +196,18 @@ export class GptDecoder {
         tokens[b].push(t);
         if (t === opts.eosId) done[b] = true;
       });
+      opts.onToken?.(next.slice(), n);
       if (done.every(Boolean) || n === opts.maxNewTokens - 1) break;
       const s = performance.now();
-      out = await this.step_(Int32Array.from(next), pick());
+      const feeds = pick();
+      const at = tokens[0].length - 1; // the position this step writes
+      out = await replay.run(() => this.step_(Int32Array.from(next), feeds), at);
       stepMs.push(performance.now() - s);
     }
     const total = stepMs.reduce((a, b) => a + b, 0);
-    return { tokens, prefillMs, stepMs, tokensPerSecond: total > 0 ? (B * stepMs.length * 1000) / total : 0, stepStats: { ...this.stepExe.stats } };
+    return {
+      tokens, prefillMs, stepMs, tokensPerSecond: total > 0 ? (B * stepMs.length * 1000) / total : 0, stepStats: { ...this.stepExe.stats }, recoveries: replay.recoveries,
+    };
   }
 
   /** Releases every compiled graph and the KV cache; the model is untouched. */

@@ -14,6 +14,7 @@ import { Embedding, Linear } from '../nn/layers';
 import { Module, constantOf } from '../nn/module';
 import { PositionalEncoding, Transformer } from '../nn/transformer';
 import type { Runtime } from '../runtime/runtime';
+import { CacheReplay } from './resume';
 
 /** The translation model's sizes, as the PyTorch translation tutorial's Seq2SeqTransformer takes them. */
 export interface TranslatorConfig {
@@ -120,7 +121,7 @@ export class Seq2SeqTransformer extends Module {
     }
     const encoder = await rt.compile(this.encoderGraph(opts.maxSrcLen, opts.maxTgtLen, B));
     const step = await rt.compile(this.stepGraph(opts.maxSrcLen, opts.maxTgtLen, B), { shareStateWith: encoder });
-    return new Translator(this, encoder, step, opts.maxSrcLen, opts.maxTgtLen, B, rt.info.backend !== 'cpu');
+    return new Translator(this, encoder, step, opts.maxSrcLen, opts.maxTgtLen, B, rt.info.backend !== 'cpu', () => rt.deviceLosses);
   }
 
   private states(g: Graph, S: number, T: number, B: number) {
@@ -188,6 +189,26 @@ export interface TranslateResult {
   sentencesPerSecond: number;
   /** The decode-step executable's stats after the last step (dispatches and submits per token). */
   stepStats: ExecStats;
+  /**
+   * Times a device loss made translate() rebuild its GPU state (the encoder run, then a step per
+   * target token so far) before going on; 0 when the device was not lost.
+   */
+  recoveries: number;
+}
+
+/** Translator.translate's options. */
+export interface TranslateOptions {
+  /** The target's begin-of-sentence id, fed first. */
+  bos: number;
+  /** The end-of-sentence id: a sentence stops once it produces it. */
+  eos: number;
+  /** The most target tokens, BOS included; default and at most maxTgtLen. */
+  maxLen?: number;
+  /**
+   * Called after each decode step with the token it chose for every sentence (`tokens[b]`; a
+   * finished sentence's is eos) and the step's index (0 for the first).
+   */
+  onToken?: (tokens: number[], index: number) => void;
 }
 
 /**
@@ -218,6 +239,8 @@ export class Translator {
     readonly batch: number,
     /** Leave each step's logits on the GPU while translating (a GPU runtime's executables): only token ids are read back. */
     private readonly keepLogitsOnGpu = false,
+    /** The runtime's device-loss count (rt.deviceLosses): a change means the GPU state was zeroed. */
+    private readonly losses: () => number = () => 0,
   ) {}
 
   /** The source masks and padded ids; sentences of 1..maxSrcLen tokens, `batch` of them. */
@@ -236,30 +259,37 @@ export class Translator {
   }
 
   /** Greedy decoding from `bos` until every sentence has produced `eos`, or `maxLen` target tokens. */
-  translate(sources: number[][], opts: { bos: number; eos: number; maxLen?: number }): Promise<TranslateResult> {
+  translate(sources: number[][], opts: TranslateOptions): Promise<TranslateResult> {
     const own = copyRows(sources);
     return this.serial.run(() => this.translate_(own, { ...opts }));
   }
 
-  private async translate_(sources: number[][], opts: { bos: number; eos: number; maxLen?: number }): Promise<TranslateResult> {
+  private async translate_(sources: number[][], opts: TranslateOptions): Promise<TranslateResult> {
     const B = this.batch;
     const maxLen = opts.maxLen ?? this.maxTgtLen;
     if (!Number.isInteger(maxLen) || maxLen < 1 || maxLen > this.maxTgtLen) {
       throw new InputError(`Translator: maxLen ${maxLen} must be in 1..${this.maxTgtLen} (the compiled KV cache)`);
     }
     const t0 = performance.now();
-    await this.encoder.run(this.encodeFeeds(sources));
-    const encodeMs = performance.now() - t0;
+    const feeds = this.encodeFeeds(sources);
     const tokens = sources.map(() => [opts.bos]);
+    const keep = this.keepLogitsOnGpu ? { keepOnGpu: ['logits'] } : undefined;
+    const stepRun = (pos: number) => {
+      const selfMask = new Uint8Array(this.maxTgtLen).fill(1, 0, pos + 1);
+      return this.step.run({ tgt: Int32Array.from(tokens, (s) => s[pos]), pos: new Int32Array([pos]), selfMask }, keep);
+    };
+    // A device loss zeroes the encoder's K/V and the cache: rebuilt by the encoder run and the steps so far.
+    const replay = new CacheReplay(this.losses, async (upTo) => {
+      await this.encoder.run(feeds);
+      for (let pos = 0; pos < upTo; pos++) await stepRun(pos);
+    }, 'Translator.translate');
+    await replay.run(() => this.encoder.run(feeds), 0);
+    const encodeMs = performance.now() - t0;
     const done = new Array<boolean>(B).fill(false);
     const stepMs: number[] = [];
-    const selfMask = new Uint8Array(this.maxTgtLen);
     for (let pos = 0; pos < maxLen - 1 && !done.every(Boolean); pos++) {
-      selfMask[pos] = 1;
       const t = performance.now();
-      const out = await this.step.run({
-        tgt: Int32Array.from(tokens, (s) => s[pos]), pos: new Int32Array([pos]), selfMask,
-      }, this.keepLogitsOnGpu ? { keepOnGpu: ['logits'] } : undefined);
+      const out = await replay.run(() => stepRun(pos), pos);
       const picked = out.tokens as Float32Array;
       stepMs.push(performance.now() - t);
       tokens.forEach((s, b) => {
@@ -268,10 +298,11 @@ export class Translator {
         s.push(next);
         if (next === opts.eos) done[b] = true;
       });
+      opts.onToken?.(tokens.map((s) => s[pos + 1]), pos);
     }
     const trimmed = tokens.map((s) => s.slice(0, s.indexOf(opts.eos, 1) < 0 ? s.length : s.indexOf(opts.eos, 1) + 1));
     const totalMs = performance.now() - t0;
-    return { tokens: trimmed, encodeMs, stepMs, sentencesPerSecond: (B * 1000) / totalMs, stepStats: { ...this.step.stats } };
+    return { tokens: trimmed, encodeMs, stepMs, sentencesPerSecond: (B * 1000) / totalMs, stepStats: { ...this.step.stats }, recoveries: replay.recoveries };
   }
 
   /** Logits of each position, teacher-forced through the cached step graph: [tgt.length - 1][B * vocab]. */

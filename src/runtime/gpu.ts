@@ -1,6 +1,7 @@
 // One device and what hangs off it: the content-keyed pipeline cache (sharing in-flight compiles),
-// error scopes that turn GPU errors into typed ones, the lost-device latch, and the engine's own
-// caps on the device's limits (Runtime.create's `limits`).
+// error scopes that turn GPU errors into typed ones, device-loss handling (a new device, and a
+// generation number that tells executables to rebuild, or a latch when there is no recovery), and
+// the engine's own caps on the device's limits (Runtime.create's `limits`).
 import { DeviceLostError, GpuError, LimitError, runtimeDestroyed } from '../errors';
 import { sourceLine, type Constants, type DeviceLimits, type Shader } from '../kernels/kernel';
 import { shaderKey } from './hash';
@@ -29,20 +30,54 @@ export function checkEngineLimits(caps: unknown): EngineLimits {
   return caps as EngineLimits;
 }
 
+/** What {@link RuntimeOptions.onDeviceLost} is told about one device loss. */
+export interface DeviceLossEvent {
+  /** The loss as the device reported it: `reason: message` (e.g. `destroyed: ...`, `unknown: ...`). */
+  reason: string;
+  /** A new device is in use (false: recovery is off, or getting a new device failed: see `error`). */
+  recovered: boolean;
+  /** Milliseconds from the loss being reported to the new device being ready (0 without recovery). */
+  recoveryMs: number;
+  /** Why recovery failed, when it did. */
+  error?: string;
+}
+
+/** How a context gets a new device after a loss, and whom it tells. */
+export interface Recovery {
+  /** A new device with the first one's features and limits; null: no recovery (the runtime was given a device or adapter, or recover: false). */
+  newDevice: (() => Promise<GPUDevice>) | null;
+  /** Called once per loss, after recovery succeeded or failed. */
+  onLost?: (e: DeviceLossEvent) => void;
+}
+
 export interface Pipeline {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
 }
 
 export class GpuContext {
-  private readonly modules = new Map<string, GPUShaderModule>();
-  private readonly pipelines = new Map<string, Promise<Pipeline>>();
+  // Everything below holds objects of one device: a recovery starts each afresh.
+  private modules = new Map<string, GPUShaderModule>();
+  private pipelines = new Map<string, Promise<Pipeline>>();
   /** Buffers shared between executables (weights, states), destroyed with their last user. */
-  private readonly refs = new Map<GPUBuffer, { count: number; forget?: () => void }>();
+  private refs = new Map<GPUBuffer, { count: number; forget?: () => void }>();
   /** Weight buffers by the memory they were uploaded from: a weight used by many graphs is uploaded once. */
-  private readonly constants = new WeakMap<ArrayBufferLike, Map<string, GPUBuffer>>();
+  private constants = new WeakMap<ArrayBufferLike, Map<string, GPUBuffer>>();
+  private device_!: GPUDevice;
+  /** Devices lost, and why: a call that failed on one of them failed because of the loss. */
+  private readonly lostDevices = new WeakMap<GPUDevice, string>();
+  /** A state buffer of an older generation -> the buffer that replaces it (zeroed) in a newer one. */
+  private readonly successors = new WeakMap<GPUBuffer, GPUBuffer>();
+  /** The generation each state buffer was made in. */
+  private readonly bornIn = new WeakMap<GPUBuffer, number>();
+  private recovering_: Promise<void> | null = null;
+  /** Why the context is down for good: a loss without recovery, or a recovery that failed. */
   lostReason: string | null = null;
   destroyed = false;
+  /** Bumped by each recovery: an executable built in an older generation rebuilds before its next call. */
+  generation = 0;
+  /** Device losses seen (rt.destroy() is not one). */
+  losses = 0;
 
   /**
    * @param emulated the adapter is a CPU emulation (SwiftShader, llvmpipe/lavapipe): there a
@@ -50,17 +85,105 @@ export class GpuContext {
    * @param caps the engine's own limits (Runtime.create's `limits`): lower than the device's, never higher.
    */
   constructor(
-    readonly device: GPUDevice,
+    device: GPUDevice,
     readonly emulated = false,
     caps: EngineLimits = {},
+    private readonly recovery: Recovery = { newDevice: null },
   ) {
-    trackBuffers(device);
     const limits = plainLimits(device.limits);
     for (const [k, v] of Object.entries(caps)) if (v !== undefined) limits[k] = Math.min(limits[k] ?? v, v);
     this.limits = { ...limits, emulated, shaderF16: device.features.has('shader-f16') } as unknown as GpuContext['limits'];
-    device.lost.then((info) => {
-      if (!this.destroyed) this.lostReason = `${info.reason ?? 'unknown'}: ${info.message}`;
-    });
+    this.adopt_(device);
+  }
+
+  /** The device in use: after a recovery, the new one. */
+  get device(): GPUDevice {
+    return this.device_;
+  }
+
+  /** True while a new device is being requested after a loss. */
+  get recovering(): boolean {
+    return this.recovering_ !== null;
+  }
+
+  /** Resolves once no recovery is under way (at once when none is). */
+  ready(): Promise<void> {
+    return this.recovering_ ?? Promise.resolve();
+  }
+
+  /** Whether a GPU buffer was made on the device now in use (state buffers only). */
+  isCurrentState(b: GPUBuffer): boolean {
+    return this.bornIn.get(b) === this.generation;
+  }
+
+  /** Records a new state buffer as made in this generation. */
+  noteState(b: GPUBuffer): GPUBuffer {
+    this.bornIn.set(b, this.generation);
+    return b;
+  }
+
+  /**
+   * The current generation's buffer standing for state buffer `old` of a lost device: the one a
+   * sharing executable already made, or a new one from `make` (zeroed: the contents are gone).
+   * `fresh` says which.
+   */
+  renewState(old: GPUBuffer, make: () => GPUBuffer): { buffer: GPUBuffer; fresh: boolean } {
+    let b = old;
+    for (let n = this.successors.get(b); n; n = this.successors.get(b)) b = n;
+    if (this.isCurrentState(b)) return { buffer: b, fresh: false };
+    const buffer = this.noteState(make());
+    this.successors.set(b, buffer);
+    return { buffer, fresh: true };
+  }
+
+  private adopt_(device: GPUDevice): void {
+    trackBuffers(device);
+    this.device_ = device;
+    device.lost.then((info) => this.onLost_(device, `${info.reason ?? 'unknown'}: ${info.message}`));
+  }
+
+  private onLost_(device: GPUDevice, reason: string): void {
+    if (this.destroyed || device !== this.device_) return;
+    this.lostDevices.set(device, reason);
+    this.losses++;
+    const { newDevice, onLost } = this.recovery;
+    if (!newDevice) {
+      this.lostReason = reason;
+      onLost?.({ reason, recovered: false, recoveryMs: 0 });
+      return;
+    }
+    this.recovering_ = this.recover_(newDevice, reason, onLost);
+  }
+
+  /** A new device; pipelines, constants and shared buffers start afresh, executables rebuild when next used. */
+  private async recover_(newDevice: () => Promise<GPUDevice>, reason: string, onLost?: (e: DeviceLossEvent) => void): Promise<void> {
+    const t0 = performance.now();
+    let event: DeviceLossEvent;
+    try {
+      const device = await newDevice();
+      if (this.destroyed) {
+        device.destroy();
+        return;
+      }
+      this.modules = new Map();
+      this.pipelines = new Map();
+      this.refs = new Map();
+      this.constants = new WeakMap();
+      this.generation++;
+      this.adopt_(device);
+      event = { reason, recovered: true, recoveryMs: performance.now() - t0 };
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      this.lostReason = `${reason}; getting a new device failed: ${msg}`;
+      event = { reason, recovered: false, recoveryMs: performance.now() - t0, error: msg };
+    } finally {
+      this.recovering_ = null;
+    }
+    try {
+      onLost?.(event);
+    } catch {
+      // A throwing listener must not stop the runtime from working on.
+    }
   }
 
   /** The device's limits as a plain object (native getters do not survive spreading), plus `emulated`. */
@@ -70,18 +193,39 @@ export class GpuContext {
    * After `error` failed a GPU call: when it reads as a lost device, waits (up to a second) for the
    * device's lost promise, so that check() then reports the loss rather than the failed call.
    */
-  async settleLoss(error: unknown): Promise<void> {
-    if (this.lostReason || this.destroyed) return;
+  async settleLoss(error: unknown, device: GPUDevice = this.device_): Promise<void> {
+    if (this.destroyed || this.lostDevices.has(device)) return;
     const msg = error instanceof Error ? error.message : String(error);
     if (!/lost|destroy/i.test(msg)) return;
-    await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 1000))]);
-    await Promise.resolve(); // lets the lost handler above record the reason
+    await Promise.race([device.lost, new Promise((r) => setTimeout(r, 1000))]);
+    await Promise.resolve(); // lets the lost handler record the reason
   }
 
-  /** Throws DeviceLostError once the device is gone; every entry point calls it first. */
+  /**
+   * The error a call that failed on `device` should throw: a DeviceLostError when that device was
+   * lost (saying whether recovery is under way), else `error` itself.
+   */
+  async failure(error: unknown, what: string, device: GPUDevice): Promise<unknown> {
+    await this.settleLoss(error, device);
+    if (this.destroyed) return runtimeDestroyed(what);
+    const reason = this.lostDevices.get(device);
+    if (!reason) return error;
+    if (this.lostReason) return this.downError_(what);
+    return new DeviceLostError(
+      `${what}: the GPU device was lost (${reason}) during this call; recovery is under way: later calls run on a new ` +
+        'device, with g.state tensors zeroed (exe.stateLost)',
+      true,
+    );
+  }
+
+  private downError_(what: string): DeviceLostError {
+    return new DeviceLostError(`${what}: the GPU device was lost (${this.lostReason}); create a new Runtime`);
+  }
+
+  /** Throws once the runtime is gone for good (destroyed, or its device lost without recovery); every entry point calls it first. */
   check(what: string): void {
     if (this.destroyed) throw runtimeDestroyed(what);
-    if (this.lostReason) throw new DeviceLostError(`${what}: the GPU device was lost (${this.lostReason}); create a new Runtime`);
+    if (this.lostReason) throw this.downError_(what);
   }
 
   /**
@@ -115,10 +259,14 @@ export class GpuContext {
     return b;
   }
 
-  /** One user fewer; the last one destroys the buffer. */
+  /**
+   * One user fewer; the last one destroys the buffer. A buffer the context does not count (one of a
+   * device lost since, whose counts a recovery dropped) is destroyed at once.
+   */
   release(b: GPUBuffer): void {
     const r = this.refs.get(b);
-    if (!r || --r.count > 0) return;
+    if (!r) return b.destroy();
+    if (--r.count > 0) return;
     this.refs.delete(b);
     r.forget?.();
     b.destroy();

@@ -5,12 +5,12 @@ import { HostLife, type Executable } from '../graph/executable';
 import { GpuExecutable, type CompileOptions } from '../graph/executor';
 import type { Graph } from '../graph/graph';
 import { CpuExecutable } from '../reference/interpreter';
-import { GpuContext, checkEngineLimits, plainLimits, type EngineLimits } from './gpu';
+import { GpuContext, checkEngineLimits, plainLimits, type DeviceLossEvent, type EngineLimits } from './gpu';
 import { KernelRegistry } from './kernels';
 import { Tuner, type TuneMode, type TuneStats } from './tune';
 import { localStorageTuneStore, memoryTuneStore, type TuneStore } from './tune-table';
 
-export type { EngineLimits } from './gpu';
+export type { DeviceLossEvent, EngineLimits } from './gpu';
 
 /**
  * How {@link Runtime.create} gets its device. With none of `device`, `adapter` and `gpu`, it asks
@@ -47,6 +47,17 @@ export interface RuntimeOptions {
   tuneStore?: TuneStore;
   /** Where warnings go (a tuning table ignored, a tuning candidate dropped); default console.warn. */
   onWarning?: (message: string) => void;
+  /**
+   * Recover from a lost device (default true): get a new adapter and device from the GPU object,
+   * rebuild pipelines, re-upload weights from the host copies the executables keep, and rebuild
+   * each executable's buffers at its next call; g.state tensors come back zeroed (exe.stateLost).
+   * A call in flight at the loss rejects with a DeviceLostError whose `recovering` is true. A
+   * runtime made from `device` or `adapter` cannot recover (an adapter gives one device only) and
+   * behaves as `recover: false`: every call after a loss throws DeviceLostError.
+   */
+  recover?: boolean;
+  /** Told of each device loss (not rt.destroy()): its reason, whether a new device is in use, and how long getting it took. */
+  onDeviceLost?: (event: DeviceLossEvent) => void;
 }
 
 /** What a runtime runs on ({@link Runtime.info}). */
@@ -119,20 +130,19 @@ export class Runtime {
     const caps = checkEngineLimits(opts.limits);
     let adapter = opts.adapter ?? null;
     let device = opts.device;
+    let gpu: GPU | undefined;
     if (!device) {
       if (!adapter) {
-        const gpu = opts.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
+        gpu = opts.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
         if (!gpu) {
           throw new GpuError(
             'Runtime.create: no WebGPU here (navigator.gpu is undefined). In a browser, serve the page from a secure ' +
               "context (https or http://127.0.0.1); in Node, import { Runtime } from 'seqgpu/node'.",
           );
         }
-        adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
-        if (!adapter) throw new GpuError('Runtime.create: requestAdapter() returned null: this browser or driver offers no WebGPU adapter');
+        adapter = await requestAdapter(gpu, opts, 'Runtime.create');
       }
-      const requiredFeatures = WANTED_FEATURES.filter((f) => adapter!.features.has(f)) as GPUFeatureName[];
-      device = await adapter.requestDevice({ label: 'seqgpu', requiredFeatures, requiredLimits: plainLimits(adapter.limits) });
+      device = await requestDevice(adapter);
     }
     const ai = (adapter?.info ?? (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? {}) as Partial<GPUAdapterInfo>;
     const info: RuntimeInfo = {
@@ -141,7 +151,13 @@ export class Runtime {
       features: [...device.features].sort(),
     };
     const emulated = /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.adapter.architecture} ${info.adapter.description}`);
-    return new this(info, new GpuContext(device, emulated, caps), opts);
+    // A new device needs a new adapter (an adapter gives one device), so only a runtime that asked
+    // the GPU object itself can recover.
+    const g = gpu;
+    const newDevice = g && opts.recover !== false
+      ? async () => requestDevice(await requestAdapter(g, opts, 'device-loss recovery'))
+      : null;
+    return new this(info, new GpuContext(device, emulated, caps, { newDevice, onLost: opts.onDeviceLost }), opts);
   }
 
   /** The CPU reference: the same interface, float64 sums, no GPU. */
@@ -152,6 +168,11 @@ export class Runtime {
   /** The GPUDevice this runtime runs on; null for the CPU reference. */
   get device(): GPUDevice | null {
     return this.ctx?.device ?? null;
+  }
+
+  /** Device losses this runtime has seen (recovered or not; rt.destroy() is not one); 0 on the CPU reference. */
+  get deviceLosses(): number {
+    return this.ctx?.losses ?? 0;
   }
 
   /** Checks shapes and limits, plans buffers, builds pipelines and bind groups: once per graph. */
@@ -175,3 +196,15 @@ export class Runtime {
   }
 }
 
+
+async function requestAdapter(gpu: GPU, opts: RuntimeOptions, what: string): Promise<GPUAdapter> {
+  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  if (!adapter) throw new GpuError(`${what}: requestAdapter() returned null: this browser or driver offers no WebGPU adapter`);
+  return adapter;
+}
+
+/** A device with the adapter's own limits and whichever wanted features it has. */
+function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  return adapter.requestDevice({ label: 'seqgpu', requiredFeatures, requiredLimits: plainLimits(adapter.limits) });
+}
