@@ -17,7 +17,7 @@ import type { UserKernels } from './lower-ctx';
 import { Serial } from './serial';
 import { checkRange } from './executable';
 import { extractPart, scatterPart, type PartRange } from './split';
-import { GpuOutput, bindGpu, type Binding, type RunFeeds, type RunOptions } from './io-binding';
+import { GpuOutput, bindGpu, boundBuffersError, type Binding, type RunFeeds, type RunOptions } from './io-binding';
 
 /**
  * Options of {@link Runtime.compile}: forced kernel variants and override constants (for tests and
@@ -65,6 +65,11 @@ export class GpuExecutable implements Executable {
   private flags?: { buffer: GPUBuffer; read: GPUBuffer; bytes: number };
   /** Outputs kept on the GPU (run's keepOnGpu): a buffer each, made at the first run that keeps it. */
   private kept = new Map<string, GPUBuffer>();
+  /**
+   * What must be fed as typed arrays, never GPU buffers: inputs range-checked on the host, and
+   * inputs and outputs (`output:NAME`) held in parts. Fixed by the plan.
+   */
+  private readonly hostOnly: { checked: Set<string>; parted: Set<string> };
   private readonly serial = new Serial();
   private destroyed = false;
   /** The context generation the buffers were built in; another one means: rebuild before running. */
@@ -87,6 +92,13 @@ export class GpuExecutable implements Executable {
       naiveBytes: plan.naiveBytes,
       weightBytes: 0,
       readbackBytes: 0,
+    };
+    this.hostOnly = {
+      checked: new Set(plan.rangeChecks.map((c) => c.input)),
+      parted: new Set([
+        ...plan.slots.filter((s) => s.kind === 'input' && s.part).map((s) => s.name!),
+        ...[...plan.outputs].filter(([, o]) => o.split).map(([name]) => `output:${name}`),
+      ]),
     };
   }
 
@@ -171,11 +183,7 @@ export class GpuExecutable implements Executable {
     try {
       this.ctx.check('run');
       checkNotDestroyed(this.destroyed, 'run');
-      const parted = new Set([
-        ...this.inputBuffers.filter((b) => b.part).map((b) => b.name),
-        ...[...this.plan.outputs].filter(([, o]) => o.split).map(([name]) => `output:${name}`),
-      ]);
-      io = bindGpu(this.graph, feeds, opts, new Set(this.plan.rangeChecks.map((c) => c.input)), parted);
+      io = bindGpu(this.graph, feeds, opts, this.hostOnly.checked, this.hostOnly.parted);
       const host = feeds as Feeds;
       checkFeeds(this.graph, host, io.inputs);
       for (const c of this.plan.rangeChecks) {
@@ -221,26 +229,13 @@ export class GpuExecutable implements Executable {
         device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
       }
       if (this.flags) enc.clearBuffer(this.flags.buffer);
-      const pass = enc.beginComputePass({
-        label: 'seqgpu pass',
-        timestampWrites: this.timer ? { querySet: this.timer.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined,
-      });
-      for (const d of this.dispatches) {
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, d.bindGroup);
-        pass.dispatchWorkgroups(...d.grid);
-      }
-      pass.end();
+      this.encodePass_(enc, 'seqgpu pass');
       for (const [name, o] of this.outputs) {
         const to = io.outputs.has(name) ? (io.outputs.get(name) ?? this.keptBuffer_(name, o.n)) : undefined;
         if (to) enc.copyBufferToBuffer(o.reads[0].src, 0, to, 0, 4 * o.n);
         else for (const r of o.reads) enc.copyBufferToBuffer(r.src, 0, r.staging, 0, r.bytes);
       }
       if (this.flags) enc.copyBufferToBuffer(this.flags.buffer, 0, this.flags.read, 0, this.flags.bytes);
-      if (this.timer) {
-        enc.resolveQuerySet(this.timer.set, 0, 2, this.timer.resolve, 0);
-        enc.copyBufferToBuffer(this.timer.resolve, 0, this.timer.read, 0, 16);
-      }
       const commands = enc.finish();
       const t1 = performance.now();
       device.queue.submit([commands]);
@@ -282,11 +277,7 @@ export class GpuExecutable implements Executable {
         out[name] = joined;
       }
     }
-    if (this.timer) {
-      const t = new BigInt64Array(this.timer.read.getMappedRange());
-      this.stats.gpuMs = Number(t[1] - t[0]) / 1e6;
-      this.timer.read.unmap();
-    }
+    if (this.timer) this.stats.gpuMs = this.readTimer_();
     this.stats.dispatches = this.dispatches.length;
     this.stats.submits = 1;
     this.stats.encodeMs = encodeMs;
@@ -313,36 +304,47 @@ export class GpuExecutable implements Executable {
       const t0 = performance.now();
       const scopeError = this.ctx.capture('tune', () => {
         const enc = device.createCommandEncoder({ label: 'seqgpu tune' });
-        const pass = enc.beginComputePass({
-          label: 'seqgpu tune pass',
-          timestampWrites: this.timer ? { querySet: this.timer.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined,
-        });
-        for (let r = 0; r < reps; r++) {
-          for (const d of this.dispatches) {
-            pass.setPipeline(d.pipeline);
-            pass.setBindGroup(0, d.bindGroup);
-            pass.dispatchWorkgroups(...d.grid);
-          }
-        }
-        pass.end();
-        if (this.timer) {
-          enc.resolveQuerySet(this.timer.set, 0, 2, this.timer.resolve, 0);
-          enc.copyBufferToBuffer(this.timer.resolve, 0, this.timer.read, 0, 16);
-        }
+        this.encodePass_(enc, 'seqgpu tune pass', reps);
         device.queue.submit([enc.finish()]);
       });
       const done = this.timer ? this.timer.read.mapAsync(GPUMapMode.READ) : device.queue.onSubmittedWorkDone();
       const [error] = await Promise.all([scopeError, done]);
       const wallMs = (performance.now() - t0) / reps;
-      let gpuMs: number | null = null;
-      if (this.timer) {
-        const t = new BigInt64Array(this.timer.read.getMappedRange());
-        gpuMs = Number(t[1] - t[0]) / 1e6 / reps;
-        this.timer.read.unmap();
-      }
+      const gpuMs = this.timer ? this.readTimer_() / reps : null;
       if (error) throw error;
       return { gpuMs, wallMs };
     });
+  }
+
+  /**
+   * The compute pass of a run (or of tuning: every dispatch `reps` times), timestamped into the
+   * timer's read buffer when the executable was compiled with timestamps.
+   */
+  private encodePass_(enc: GPUCommandEncoder, label: string, reps = 1): void {
+    const pass = enc.beginComputePass({
+      label,
+      timestampWrites: this.timer ? { querySet: this.timer.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined,
+    });
+    for (let r = 0; r < reps; r++) {
+      for (const d of this.dispatches) {
+        pass.setPipeline(d.pipeline);
+        pass.setBindGroup(0, d.bindGroup);
+        pass.dispatchWorkgroups(...d.grid);
+      }
+    }
+    pass.end();
+    if (this.timer) {
+      enc.resolveQuerySet(this.timer.set, 0, 2, this.timer.resolve, 0);
+      enc.copyBufferToBuffer(this.timer.resolve, 0, this.timer.read, 0, 16);
+    }
+  }
+
+  /** The pass's GPU ms from the mapped timer read buffer, which it unmaps. */
+  private readTimer_(): number {
+    const t = new BigInt64Array(this.timer!.read.getMappedRange());
+    const ms = Number(t[1] - t[0]) / 1e6;
+    this.timer!.read.unmap();
+    return ms;
   }
 
   resetState(): void {
@@ -525,14 +527,4 @@ export class GpuExecutable implements Executable {
       }
     });
   }
-}
-
-/** A run's GPU error when it bound caller buffers: says which, since a destroyed one or one of another device fails here. */
-function boundBuffersError(error: GpuError, io: Binding): GpuError {
-  const names = [...[...io.inputs.keys()].map((n) => `input '${n}'`), ...[...io.outputs].filter(([, b]) => b).map(([n]) => `output '${n}'`)];
-  if (names.length === 0) return error;
-  return new GpuError(
-    `${error.message} (this run bound GPU buffers of the caller's: ${names.join(', ')}; a buffer already destroyed or made on ` +
-      'another device fails validation, and then nothing of the run was done)',
-  );
 }

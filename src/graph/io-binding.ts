@@ -2,7 +2,7 @@
 // inside the run's one submission) and its outputs may stay on the GPU (kept in a buffer of the
 // executable's, or copied into the caller's own buffer) instead of being read back. What is checked
 // here is checked before anything is written or dispatched.
-import { InputError, fmtShape } from '../errors';
+import { GpuError, InputError, fmtShape } from '../errors';
 import type { DType, GraphIR } from './ir';
 import { numel } from './shapes';
 
@@ -126,4 +126,14 @@ export function refuseGpu(feeds: RunFeeds, opts: RunOptions | undefined): void {
   if (opts && (opts.keepOnGpu?.length || Object.keys(opts.outputBuffers ?? {}).length)) {
     throw new InputError('run: keepOnGpu and outputBuffers need a GPU runtime; the CPU runtime (Runtime.cpu()) returns Float32Arrays only');
   }
+}
+
+/** A run's GPU error when it bound caller buffers: says which, since a destroyed one or one of another device fails here. */
+export function boundBuffersError(error: GpuError, io: Binding): GpuError {
+  const names = [...[...io.inputs.keys()].map((n) => `input '${n}'`), ...[...io.outputs].filter(([, b]) => b).map(([n]) => `output '${n}'`)];
+  if (names.length === 0) return error;
+  return new GpuError(
+    `${error.message} (this run bound GPU buffers of the caller's: ${names.join(', ')}; a buffer already destroyed or made on ` +
+      'another device fails validation, and then nothing of the run was done)',
+  );
 }
