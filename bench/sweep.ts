@@ -44,16 +44,16 @@ function softmaxSweep(): string[] {
 /**
  * The recurrence (src/kernels/rnn.ts: 'persistent', one workgroup looping over the steps; 'step', a
  * dispatch per step, a workgroup per batch row: UNITS hidden units per workgroup, KL lanes per dot
- * product; 'tiled' and 'tiled-vec4', a dispatch per step, BT batch rows per thread, UNITS x ROWS
- * threads per workgroup). A config the case cannot take (tiled-vec4 at H % 4 != 0, persistent past
+ * product; 'tiled' and 'tiled-vec4', a dispatch per step, BT batch rows x UT units per thread, UNITS x
+ * ROWS threads per workgroup). A config the case cannot take (tiled-vec4 at H % 4 != 0, persistent past
  * workgroup memory) is an error row naming why.
  */
 function recurrentSweep(): string[] {
   const out: string[] = [];
   for (const v of RNN_VARIANTS) {
     if (v === 'tiled' || v === 'tiled-vec4') {
-      for (const bt of [2, 4, 8]) for (const units of [16, 64]) out.push(impl(v, { BT: bt, UNITS: units, ROWS: 1 }));
-      out.push(impl(v, { BT: 8, UNITS: 32, ROWS: 2 }));
+      for (const bt of [4, 8, 16]) for (const ut of [1, 2, 4]) for (const units of [4, 32]) out.push(impl(v, { BT: bt, UT: ut, UNITS: units, ROWS: 1 }));
+      out.push(impl(v, { BT: 8, UT: 1, UNITS: 32, ROWS: 2 }));
     } else {
       for (const units of [16, 32, 64]) for (const kl of [1, 2, 4]) out.push(impl(v, { UNITS: units, KL: kl }));
     }

@@ -234,60 +234,96 @@ fn matmul_tiled_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
   writeTile(tile.m0 + 4u * lid3.y, tile.n0 + 4u * lid3.x, tile.z, acc);
 }
 
-// matmul_register: no workgroup memory and no barriers; each thread loads its 4 rows of A and 4
-// columns of B as vec4 straight from memory and keeps a 4x4 tile of C in registers. On CPU-emulated
-// adapters a barrier costs more than the loads it saves. Needs A stored [M, K] with K % 4 == 0, and
-// B stored [K, N] with N % 4 == 0 or (B_T) [N, K] with K % 4 == 0. Threads: WG_NAIVE per workgroup.
+// matmul_register: no workgroup memory and no barriers; each thread loads its RM rows of A and RN
+// columns of B as vec4 straight from memory and keeps an RM x RN tile of C in registers: row r's sums
+// are a mat4x4, column v holding columns n0 + 4v .. n0 + 4v + 3. A GPU wants small tiles (4 x 4) and
+// many threads; a CPU emulator (SwiftShader) gathers every buffer load lane by lane, so there large
+// tiles (16 x 16: 256 sums from 32 loaded values per k) pay for the loads. Every index into the tile
+// is a constant, and RM and RN fold the rows and columns past them away: the emulator keeps such a
+// tile in registers, but turns a loop over it into memory traffic. Needs A stored [M, K] with
+// K % 4 == 0, and B stored [K, N] with N % 4 == 0 or (B_T) [N, K] with K % 4 == 0. Threads: WG_NAIVE
+// per workgroup. RM and RN: 4, 8 or 16.
+override RM: u32 = 4;
+override RN: u32 = 4;
+const MAX_RM = 16u;
+
+// B(k..k+3, n..n+3) as a mat4x4 whose column u is row k + u: a row's quad of sums gains q * a.
+// Columns past N re-read the last one (B_T, where N may be any size; otherwise N % 4 == 0 and the
+// quad is whole); their sums are never written.
+fn bQuad(base: u32, k: u32, n: u32) -> mat4x4<f32> {
+  if (B_T) {
+    // Columns of B as vec4 over k, transposed into rows over n.
+    let at = vec4<u32>(n, min(n + 1u, p.N - 1u), min(n + 2u, p.N - 1u), min(n + 3u, p.N - 1u)) * p.bStrideN + base + k;
+    return transpose(mat4x4<f32>(readB4(at.x), readB4(at.y), readB4(at.z), readB4(at.w)));
+  }
+  let at = base + k * p.bStrideK + n;
+  return mat4x4<f32>(readB4(at), readB4(at + p.bStrideK), readB4(at + 2u * p.bStrideK), readB4(at + 3u * p.bStrideK));
+}
+
+// The thread's RN columns of B at k..k+3; quads wholly past N re-read the last valid column.
+struct BTile { q: array<mat4x4<f32>, 4> }
+
+fn bTile(base: u32, k: u32, n0: u32) -> BTile {
+  // Without B_T, N % 4 == 0: a quad is whole or wholly past N. With it, a quad may straddle N, and
+  // bQuad clamps its columns one by one.
+  let last = select(p.N - 4u, p.N - 1u, B_T);
+  var t: BTile;
+  t.q[0] = bQuad(base, k, n0);
+  if (RN > 4u) { t.q[1] = bQuad(base, k, min(n0 + 4u, last)); }
+  if (RN > 8u) { t.q[2] = bQuad(base, k, min(n0 + 8u, last)); t.q[3] = bQuad(base, k, min(n0 + 12u, last)); }
+  return t;
+}
+
+// One row's sums plus a(k..k+3) · B(k..k+3, its columns). (Locals are never named like a binding:
+// the reflection that lists an entry's bindings goes by name.)
+fn rowFma(acc: mat4x4<f32>, a4: vec4<f32>, bt: BTile) -> mat4x4<f32> {
+  var r = acc;
+  r[0] += bt.q[0] * a4;
+  if (RN > 4u) { r[1] += bt.q[1] * a4; }
+  if (RN > 8u) { r[2] += bt.q[2] * a4; r[3] += bt.q[3] * a4; }
+  return r;
+}
+
 @compute @workgroup_size(WG_NAIVE)
 fn matmul_register(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
   let idx = linearGroup(wid, nwg) * WG_NAIVE + lid;
-  let tilesN = (p.N + 3u) / 4u;
-  let tilesM = (p.M + 3u) / 4u;
+  let tilesN = (p.N + RN - 1u) / RN;
+  let tilesM = (p.M + RM - 1u) / RM;
   if (idx >= tilesN * tilesM * p.batch) { return; }
-  let n0 = 4u * (idx % tilesN);
-  let m0 = 4u * ((idx / tilesN) % tilesM);
+  let n0 = RN * (idx % tilesN);
+  let m0 = RM * ((idx / tilesN) % tilesM);
   let z = idx / (tilesN * tilesM);
   let off = batchOffsets(z);
-  // Rows and columns past the edge re-read the last valid one; their results are never written.
-  var ar: array<u32, 4>;
-  var bc: array<u32, 4>;
-  for (var r = 0u; r < 4u; r++) {
-    ar[r] = (off.x + min(m0 + r, p.M - 1u) * p.aStrideM) / 4u;
-    bc[r] = off.y + min(n0 + r, p.N - 1u) * p.bStrideN;
-  }
-  var acc: array<vec4<f32>, 4>;
+  // Rows past the edge re-read the last valid one; their results are never written.
+  var ar: array<u32, MAX_RM>;
+  for (var r = 0u; r < RM; r++) { ar[r] = (off.x + min(m0 + r, p.M - 1u) * p.aStrideM) / 4u; }
+  var acc: array<mat4x4<f32>, MAX_RM>;
   for (var k = 0u; k < p.K; k += 4u) {
-    let a0 = a_vec4[ar[0] + k / 4u];
-    let a1 = a_vec4[ar[1] + k / 4u];
-    let a2 = a_vec4[ar[2] + k / 4u];
-    let a3 = a_vec4[ar[3] + k / 4u];
-    var b0: vec4<f32>;
-    var b1: vec4<f32>;
-    var b2: vec4<f32>;
-    var b3: vec4<f32>;
-    if (B_T) {
-      // Columns of B as vec4 over k, transposed into rows over n.
-      let c0 = readB4(bc[0] + k);
-      let c1 = readB4(bc[1] + k);
-      let c2 = readB4(bc[2] + k);
-      let c3 = readB4(bc[3] + k);
-      b0 = vec4<f32>(c0.x, c1.x, c2.x, c3.x);
-      b1 = vec4<f32>(c0.y, c1.y, c2.y, c3.y);
-      b2 = vec4<f32>(c0.z, c1.z, c2.z, c3.z);
-      b3 = vec4<f32>(c0.w, c1.w, c2.w, c3.w);
-    } else {
-      let base = off.y + k * p.bStrideK + n0;
-      let step = p.bStrideK;
-      b0 = readB4(base);
-      b1 = readB4(base + step);
-      b2 = readB4(base + 2u * step);
-      b3 = readB4(base + 3u * step);
+    let bt = bTile(off.y, k, n0);
+    let q = k / 4u;
+    acc[0] = rowFma(acc[0], a_vec4[ar[0] + q], bt);
+    acc[1] = rowFma(acc[1], a_vec4[ar[1] + q], bt);
+    acc[2] = rowFma(acc[2], a_vec4[ar[2] + q], bt);
+    acc[3] = rowFma(acc[3], a_vec4[ar[3] + q], bt);
+    if (RM > 4u) {
+      acc[4] = rowFma(acc[4], a_vec4[ar[4] + q], bt);
+      acc[5] = rowFma(acc[5], a_vec4[ar[5] + q], bt);
+      acc[6] = rowFma(acc[6], a_vec4[ar[6] + q], bt);
+      acc[7] = rowFma(acc[7], a_vec4[ar[7] + q], bt);
     }
-    acc[0] = fma(vec4<f32>(a0.x), b0, fma(vec4<f32>(a0.y), b1, fma(vec4<f32>(a0.z), b2, fma(vec4<f32>(a0.w), b3, acc[0]))));
-    acc[1] = fma(vec4<f32>(a1.x), b0, fma(vec4<f32>(a1.y), b1, fma(vec4<f32>(a1.z), b2, fma(vec4<f32>(a1.w), b3, acc[1]))));
-    acc[2] = fma(vec4<f32>(a2.x), b0, fma(vec4<f32>(a2.y), b1, fma(vec4<f32>(a2.z), b2, fma(vec4<f32>(a2.w), b3, acc[2]))));
-    acc[3] = fma(vec4<f32>(a3.x), b0, fma(vec4<f32>(a3.y), b1, fma(vec4<f32>(a3.z), b2, fma(vec4<f32>(a3.w), b3, acc[3]))));
+    if (RM > 8u) {
+      acc[8] = rowFma(acc[8], a_vec4[ar[8] + q], bt);
+      acc[9] = rowFma(acc[9], a_vec4[ar[9] + q], bt);
+      acc[10] = rowFma(acc[10], a_vec4[ar[10] + q], bt);
+      acc[11] = rowFma(acc[11], a_vec4[ar[11] + q], bt);
+      acc[12] = rowFma(acc[12], a_vec4[ar[12] + q], bt);
+      acc[13] = rowFma(acc[13], a_vec4[ar[13] + q], bt);
+      acc[14] = rowFma(acc[14], a_vec4[ar[14] + q], bt);
+      acc[15] = rowFma(acc[15], a_vec4[ar[15] + q], bt);
+    }
   }
-  writeTile(m0, n0, z, acc);
+  for (var r = 0u; r < RM; r++) {
+    for (var j = 0u; j < RN; j++) { epilogue(m0 + r, n0 + j, z, acc[r][j / 4u][j % 4u]); }
+  }
 }

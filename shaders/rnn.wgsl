@@ -41,9 +41,9 @@
 //                   KL = 1 skips the reduction and its barrier. W_hh is read once per batch row.
 //   rnn_tiled       one dispatch per timestep, batch-tiled: the step is the GEMM [B, H] x [H, G*H]
 //                   with the cell in its epilogue. A thread holds a register tile of BT batch rows x
-//                   one hidden unit's G gates, so each W_hh element it loads serves BT rows and W_hh
-//                   is read once per BT rows, not once per row; grid (ceil(H/UNITS),
-//                   ceil(B/(ROWS*BT)), D), no workgroup memory, no barrier.
+//                   UT hidden units' G gates, so each W_hh element it loads serves BT rows and each
+//                   h_prev element UT units: W_hh is read once per BT rows, not once per row; grid
+//                   (ceil(H/(UNITS*UT)), ceil(B/(ROWS*BT)), D), no workgroup memory, no barrier.
 //   rnn_tiled_vec4  rnn_tiled with W_hh and h_prev loaded as vec4 along k: a quarter of the loads
 //                   (H % 4 == 0, W_hh rows contiguous and 4-aligned).
 //   rnn_persistent  one dispatch per layer; grid (1, 1, D). One workgroup per direction loops over
@@ -52,7 +52,8 @@
 //                   of UNITS units x B rows take turns within a step.
 // Tunables (override): CELL (LSTM, GRU, RNN_TANH, RNN_RELU), KL (lanes per dot product), UNITS (hidden
 //   units per tile), HAS_H0, HAS_C0, HAS_BIAS, BH (B*H: the persistent variant's workgroup state),
-//   BT (the tiled variants: batch rows per thread, 1 to 8), ROWS (theirs: threads along the batch).
+//   BT (the tiled variants: batch rows per thread, 1 to 16), UT (theirs: hidden units per thread, 1, 2
+//   or 4), ROWS (theirs: threads along the batch).
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
@@ -92,6 +93,7 @@ override HAS_BIAS: bool = true;
 override BH: u32 = 1;
 override BT: u32 = 4;
 override ROWS: u32 = 1;
+override UT: u32 = 1;
 override G: u32 = select(select(1u, 3u, CELL == GRU), 4u, CELL == LSTM);
 
 // Gate sums are vec4 for every cell (lanes past G unused), so one reduction serves all.
@@ -205,35 +207,83 @@ fn finish(d: u32, t: u32, b: u32, j: u32, si: u32, gates: vec4<f32>, prev: State
   return next.h;
 }
 
-// The tiled variants' register tile: up to 8 batch rows of one unit.
-const MAX_BT = 8u;
+// The tiled variants' register tile: up to 16 batch rows x up to 4 units. A row's sums are a mat4x4,
+// column u holding unit j0 + u's gate sums (gate g in lane g). Every index into the tile below is a
+// constant, and UT and BT fold the columns and rows past them away: a CPU emulator keeps such a tile
+// in registers, but turns a loop over it into memory traffic.
+const MAX_BT = 16u;
+const MAX_UT = 4u;
 
-// A tiled thread's work: unit j of BT batch rows from b0 on; r[i]: where row b0 + i's h_prev starts
-// in hprev. Rows past B point at the last valid row, so their loads stay in bounds; their results
-// are never written.
-struct RowTile { ok: bool, j: u32, b0: u32, r: array<u32, MAX_BT> }
+// A tiled thread's work: units j0..j0+UT-1 of BT batch rows from b0 on; r[i]: where row b0 + i's
+// h_prev starts in hprev. Rows past B point at the last valid row and units past H at the last valid
+// unit, so their loads stay in bounds; their results are never written.
+struct RowTile { ok: bool, j0: u32, b0: u32, r: array<u32, MAX_BT>, j: array<u32, MAX_UT> }
 
 fn rowTile(wid: vec3<u32>, lid: vec3<u32>) -> RowTile {
-  var tl = RowTile(false, wid.x * UNITS + lid.x, (wid.y * ROWS + lid.y) * BT, array<u32, MAX_BT>());
-  tl.ok = tl.j < p.H && tl.b0 < p.B;
+  var tl = RowTile(false, (wid.x * UNITS + lid.x) * UT, (wid.y * ROWS + lid.y) * BT, array<u32, MAX_BT>(), array<u32, MAX_UT>());
+  tl.ok = tl.j0 < p.H && tl.b0 < p.B;
   let last = min(tl.b0 + BT, p.B) - 1u;
   for (var i = 0u; i < BT; i++) { tl.r[i] = p.stateBase + (wid.z * p.B + min(tl.b0 + i, last)) * p.H; }
+  for (var u = 0u; u < UT; u++) { tl.j[u] = min(tl.j0 + u, p.H - 1u); }
   return tl;
 }
 
-// The tiled variants' epilogue: the tile's rows of unit j, from their gate sums and their h_prev at
-// unit j, h written to out and hnext.
-fn finishRows(d: u32, tl: RowTile, acc: array<vec4<f32>, MAX_BT>, hj: array<f32, MAX_BT>) {
+// Column k of the tile's units' G gate rows (wcol per unit).
+fn wtile(d: u32, j: array<u32, MAX_UT>, k: u32) -> mat4x4<f32> {
+  var w: mat4x4<f32>;
+  w[0] = wcol(d, j[0], k);
+  if (UT > 1u) { w[1] = wcol(d, j[1], k); }
+  if (UT > 2u) { w[2] = wcol(d, j[2], k); w[3] = wcol(d, j[3], k); }
+  return w;
+}
+
+// One row's tile sums plus w·h for one k.
+fn maddTile(acc: mat4x4<f32>, w: mat4x4<f32>, h: f32) -> mat4x4<f32> {
+  var r = acc;
+  r[0] = madd(r[0], w[0], h);
+  if (UT > 1u) { r[1] = madd(r[1], w[1], h); }
+  if (UT > 2u) { r[2] = madd(r[2], w[2], h); r[3] = madd(r[3], w[3], h); }
+  return r;
+}
+
+// The tiled variants' epilogue: the tile's rows and units, from their gate sums and their h_prev
+// (hj[i][u]: row b0 + i at unit j0 + u), h written to out and hnext.
+fn finishRows(d: u32, tl: RowTile, acc: array<mat4x4<f32>, MAX_BT>, hj: array<vec4<f32>, MAX_BT>) {
   let s = p.step;
   let t = timeAt(d, s);
   for (var i = 0u; i < BT; i++) {
     let b = tl.b0 + i;
     if (b >= p.B) { break; }
-    let si = p.stateBase + (d * p.B + b) * p.H + tl.j;
-    var prev = State(hj[i], 0.0);
-    if (s > 0u) { prev.c = cN[si]; } else if (HAS_C0) { prev.c = c0[si]; }
-    hnext[si] = finish(d, t, b, tl.j, si, acc[i], prev);
+    for (var u = 0u; u < UT; u++) {
+      let j = tl.j0 + u;
+      if (j >= p.H) { break; }
+      let si = p.stateBase + (d * p.B + b) * p.H + j;
+      var prev = State(hj[i][u], 0.0);
+      if (s > 0u) { prev.c = cN[si]; } else if (HAS_C0) { prev.c = c0[si]; }
+      hnext[si] = finish(d, t, b, j, si, acc[i][u], prev);
+    }
   }
+}
+
+// h_prev of the tile's rows at its units, for the epilogue; hUnits4 reads it through hprev_vec4 (an
+// entry names one of the two).
+fn hUnits(tl: RowTile) -> array<vec4<f32>, MAX_BT> {
+  var hj: array<vec4<f32>, MAX_BT>;
+  for (var i = 0u; i < BT; i++) {
+    for (var u = 0u; u < UT; u++) { hj[i][u] = hprev[tl.r[i] + tl.j[u]]; }
+  }
+  return hj;
+}
+
+fn hUnits4(tl: RowTile) -> array<vec4<f32>, MAX_BT> {
+  var hj: array<vec4<f32>, MAX_BT>;
+  for (var i = 0u; i < BT; i++) {
+    for (var u = 0u; u < UT; u++) {
+      let e = tl.r[i] + tl.j[u];
+      hj[i][u] = hprev_vec4[e / 4u][e % 4u];
+    }
+  }
+  return hj;
 }
 
 // No barrier in the tiled entries, so threads past the edge leave at once. h_prev is read from
@@ -244,21 +294,29 @@ fn rnn_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   let tl = rowTile(wid, lid);
   if (!tl.ok) { return; }
   let r = tl.r;
-  var acc: array<vec4<f32>, MAX_BT>;
-  var hj: array<f32, MAX_BT>;
+  var acc: array<mat4x4<f32>, MAX_BT>;
+  var hj: array<vec4<f32>, MAX_BT>;
   if (p.step > 0u || HAS_H0) {
     for (var k = 0u; k < p.H; k++) {
-      let w = wcol(wid.z, tl.j, k);
-      acc[0] = madd(acc[0], w, hprev[r[0] + k]);
-      if (BT > 1u) { acc[1] = madd(acc[1], w, hprev[r[1] + k]); }
-      if (BT > 2u) { acc[2] = madd(acc[2], w, hprev[r[2] + k]); }
-      if (BT > 3u) { acc[3] = madd(acc[3], w, hprev[r[3] + k]); }
-      if (BT > 4u) { acc[4] = madd(acc[4], w, hprev[r[4] + k]); }
-      if (BT > 5u) { acc[5] = madd(acc[5], w, hprev[r[5] + k]); }
-      if (BT > 6u) { acc[6] = madd(acc[6], w, hprev[r[6] + k]); }
-      if (BT > 7u) { acc[7] = madd(acc[7], w, hprev[r[7] + k]); }
+      let w = wtile(wid.z, tl.j, k);
+      acc[0] = maddTile(acc[0], w, hprev[r[0] + k]);
+      if (BT > 1u) { acc[1] = maddTile(acc[1], w, hprev[r[1] + k]); }
+      if (BT > 2u) { acc[2] = maddTile(acc[2], w, hprev[r[2] + k]); }
+      if (BT > 3u) { acc[3] = maddTile(acc[3], w, hprev[r[3] + k]); }
+      if (BT > 4u) { acc[4] = maddTile(acc[4], w, hprev[r[4] + k]); }
+      if (BT > 5u) { acc[5] = maddTile(acc[5], w, hprev[r[5] + k]); }
+      if (BT > 6u) { acc[6] = maddTile(acc[6], w, hprev[r[6] + k]); }
+      if (BT > 7u) { acc[7] = maddTile(acc[7], w, hprev[r[7] + k]); }
+      if (BT > 8u) { acc[8] = maddTile(acc[8], w, hprev[r[8] + k]); }
+      if (BT > 9u) { acc[9] = maddTile(acc[9], w, hprev[r[9] + k]); }
+      if (BT > 10u) { acc[10] = maddTile(acc[10], w, hprev[r[10] + k]); }
+      if (BT > 11u) { acc[11] = maddTile(acc[11], w, hprev[r[11] + k]); }
+      if (BT > 12u) { acc[12] = maddTile(acc[12], w, hprev[r[12] + k]); }
+      if (BT > 13u) { acc[13] = maddTile(acc[13], w, hprev[r[13] + k]); }
+      if (BT > 14u) { acc[14] = maddTile(acc[14], w, hprev[r[14] + k]); }
+      if (BT > 15u) { acc[15] = maddTile(acc[15], w, hprev[r[15] + k]); }
     }
-    for (var i = 0u; i < BT; i++) { hj[i] = hprev[r[i] + tl.j]; }
+    hj = hUnits(tl);
   }
   finishRows(wid.z, tl, acc, hj);
 }
@@ -287,28 +345,57 @@ fn gateDots(w: mat4x4<f32>, h: vec4<f32>) -> vec4<f32> {
   return h * w;
 }
 
-// rnn_tiled with vec4 loads along k. hprev rows start at multiples of 4 (H % 4 == 0).
+// k..k+3 of the tile's units (wquad per unit).
+struct QuadTile { w: array<mat4x4<f32>, MAX_UT> }
+
+fn wquadTile(d: u32, j: array<u32, MAX_UT>, k: u32) -> QuadTile {
+  var q: QuadTile;
+  q.w[0] = wquad(d, j[0], k);
+  if (UT > 1u) { q.w[1] = wquad(d, j[1], k); }
+  if (UT > 2u) { q.w[2] = wquad(d, j[2], k); q.w[3] = wquad(d, j[3], k); }
+  return q;
+}
+
+// One row's tile sums plus its gate dots over four k.
+fn dotsTile(acc: mat4x4<f32>, q: QuadTile, h: vec4<f32>) -> mat4x4<f32> {
+  var r = acc;
+  r[0] += gateDots(q.w[0], h);
+  if (UT > 1u) { r[1] += gateDots(q.w[1], h); }
+  if (UT > 2u) { r[2] += gateDots(q.w[2], h); r[3] += gateDots(q.w[3], h); }
+  return r;
+}
+
+// rnn_tiled with vec4 loads along k: a quarter of the load instructions, and four multiply-adds
+// per sum between the accumulator's loop updates (H % 4 == 0, W_hh rows contiguous and 4-aligned).
 @compute @workgroup_size(UNITS, ROWS)
 fn rnn_tiled_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let tl = rowTile(wid, lid);
   if (!tl.ok) { return; }
   var r: array<u32, MAX_BT>;
   for (var i = 0u; i < BT; i++) { r[i] = tl.r[i] / 4u; }
-  var acc: array<vec4<f32>, MAX_BT>;
-  var hj: array<f32, MAX_BT>;
+  var acc: array<mat4x4<f32>, MAX_BT>;
+  var hj: array<vec4<f32>, MAX_BT>;
   if (p.step > 0u || HAS_H0) {
     for (var q = 0u; q < p.H / 4u; q++) {
-      let w = wquad(wid.z, tl.j, 4u * q);
-      acc[0] += gateDots(w, hprev_vec4[r[0] + q]);
-      if (BT > 1u) { acc[1] += gateDots(w, hprev_vec4[r[1] + q]); }
-      if (BT > 2u) { acc[2] += gateDots(w, hprev_vec4[r[2] + q]); }
-      if (BT > 3u) { acc[3] += gateDots(w, hprev_vec4[r[3] + q]); }
-      if (BT > 4u) { acc[4] += gateDots(w, hprev_vec4[r[4] + q]); }
-      if (BT > 5u) { acc[5] += gateDots(w, hprev_vec4[r[5] + q]); }
-      if (BT > 6u) { acc[6] += gateDots(w, hprev_vec4[r[6] + q]); }
-      if (BT > 7u) { acc[7] += gateDots(w, hprev_vec4[r[7] + q]); }
+      let w = wquadTile(wid.z, tl.j, 4u * q);
+      acc[0] = dotsTile(acc[0], w, hprev_vec4[r[0] + q]);
+      if (BT > 1u) { acc[1] = dotsTile(acc[1], w, hprev_vec4[r[1] + q]); }
+      if (BT > 2u) { acc[2] = dotsTile(acc[2], w, hprev_vec4[r[2] + q]); }
+      if (BT > 3u) { acc[3] = dotsTile(acc[3], w, hprev_vec4[r[3] + q]); }
+      if (BT > 4u) { acc[4] = dotsTile(acc[4], w, hprev_vec4[r[4] + q]); }
+      if (BT > 5u) { acc[5] = dotsTile(acc[5], w, hprev_vec4[r[5] + q]); }
+      if (BT > 6u) { acc[6] = dotsTile(acc[6], w, hprev_vec4[r[6] + q]); }
+      if (BT > 7u) { acc[7] = dotsTile(acc[7], w, hprev_vec4[r[7] + q]); }
+      if (BT > 8u) { acc[8] = dotsTile(acc[8], w, hprev_vec4[r[8] + q]); }
+      if (BT > 9u) { acc[9] = dotsTile(acc[9], w, hprev_vec4[r[9] + q]); }
+      if (BT > 10u) { acc[10] = dotsTile(acc[10], w, hprev_vec4[r[10] + q]); }
+      if (BT > 11u) { acc[11] = dotsTile(acc[11], w, hprev_vec4[r[11] + q]); }
+      if (BT > 12u) { acc[12] = dotsTile(acc[12], w, hprev_vec4[r[12] + q]); }
+      if (BT > 13u) { acc[13] = dotsTile(acc[13], w, hprev_vec4[r[13] + q]); }
+      if (BT > 14u) { acc[14] = dotsTile(acc[14], w, hprev_vec4[r[14] + q]); }
+      if (BT > 15u) { acc[15] = dotsTile(acc[15], w, hprev_vec4[r[15] + q]); }
     }
-    for (var i = 0u; i < BT; i++) { hj[i] = hprev_vec4[r[i] + tl.j / 4u][tl.j % 4u]; }
+    hj = hUnits4(tl);
   }
   finishRows(wid.z, tl, acc, hj);
 }

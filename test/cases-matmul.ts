@@ -89,6 +89,13 @@ const VEC4_SHAPES: [string, MatmulSpec][] = [
   ['scaled x100 65x36x68', { a: [65, 36], b: [36, 68], scale: 100 }],
 ];
 
+const REGISTER_TILES: Record<string, number>[] = [
+  { RM: 8, RN: 8 },
+  { RM: 16, RN: 16, WG_NAIVE: 16 },
+  { RM: 4, RN: 16 },
+  { RM: 16, RN: 4, WG_NAIVE: 3 },
+];
+
 const TILE_SWEEP = [
   { TILE_M: 16, TILE_N: 16, TILE_K: 4 },
   { TILE_M: 32, TILE_N: 64, TILE_K: 8 },
@@ -103,6 +110,10 @@ const shapeCases: ParityCase[] = [
   // The register tile needs A stored [M, K]: every vec4 shape but the transposed-A ones.
   ...VEC4_SHAPES.filter(([, s]) => !s.aT).map(([n, s]) => matmulCase(`matmul register ${n}`, s, { variants: { matmul: 'register' } })),
   matmulCase('matmul register WG_NAIVE=1 bT 37x20x17', VEC4_SHAPES[1][1], { variants: { matmul: 'register' }, constants: { matmul: { WG_NAIVE: 1 } } }),
+  // Every register tile side forced, on shapes that leave partial row and column tiles (bT: N = 17,
+  // a quad straddling N).
+  ...REGISTER_TILES.flatMap((t) => VEC4_SHAPES.filter(([, s]) => !s.aT).map(([n, s]) =>
+    matmulCase(`matmul register ${JSON.stringify(t)} ${n}`, s, { variants: { matmul: 'register' }, constants: { matmul: t } }))),
   ...TILE_SWEEP.flatMap((t) => [
     matmulCase(`matmul tiled ${JSON.stringify(t)} 33x65x17`, SHAPES[2][1], { variants: { matmul: 'tiled' }, constants: { matmul: t } }),
     matmulCase(`matmul tiled ${JSON.stringify(t)} aT bT 127x255x129`, { ...SHAPES[3][1], aT: true, bT: true }, { variants: { matmul: 'tiled' }, constants: { matmul: t } }),
@@ -123,7 +134,12 @@ const shapeCases: ParityCase[] = [
 // NaN, +-inf and huge magnitudes: torch's float32 answer is IEEE's, and every variant must give it.
 // Products overflow f32 only in the op's last rounding, so the float64 reference, rounded to f32 at
 // the output, meets the same infinities. (No result is subnormal: SwiftShader flushes those.)
-const MATMUL_VARIANTS = [undefined, 'naive', 'tiled', 'tiled-vec4', 'register'] as const;
+// Each variant by name (auto: the rule's choice), and the register variant's widest tile.
+const MATMUL_VARIANTS: [string, CompileOptions | undefined][] = [
+  ['auto', undefined],
+  ...(['naive', 'tiled', 'tiled-vec4', 'register'] as const).map((v): [string, CompileOptions] => [v, { variants: { matmul: v } }]),
+  ['register RM=RN=16', { variants: { matmul: 'register' }, constants: { matmul: { RM: 16, RN: 16 } } }],
+];
 const specialFeeds = (rows: number, k: number, n: number) => {
   const a = feed([rows, k]), b = feed([k, n]);
   const set = (m: Float32Array, cols: number, at: [number, number, number][]) => at.forEach(([r, c, v]) => (m[r * cols + c] = v));
@@ -135,9 +151,9 @@ const specialFeeds = (rows: number, k: number, n: number) => {
 const transposed = (m: Float32Array, rows: number, cols: number) => Float32Array.from({ length: m.length }, (_, i) => m[(i % rows) * cols + Math.floor(i / rows)]);
 
 const specialCases: ParityCase[] = [
-  ...MATMUL_VARIANTS.flatMap((v) => [false, true].map((bT): ParityCase => ({
-    id: `matmul ${v ?? 'auto'} NaN, +-inf, 1e30 and overflow${bT ? ', bT' : ''} 9x16x12`, kernel: 'matmul', dispatches: 1,
-    options: v ? { variants: { matmul: v } } : undefined, tol: matmulTol(16),
+  ...MATMUL_VARIANTS.flatMap(([v, options]) => [false, true].map((bT): ParityCase => ({
+    id: `matmul ${v} NaN, +-inf, 1e30 and overflow${bT ? ', bT' : ''} 9x16x12`, kernel: 'matmul', dispatches: 1,
+    options, tol: matmulTol(16),
     build: () => {
       const g = new Graph();
       const { a, b } = specialFeeds(9, 16, 12);
@@ -147,9 +163,9 @@ const specialCases: ParityCase[] = [
     },
   }))),
   // The fused epilogue: relu(NaN) = tanh(NaN) = sigmoid(NaN) = NaN; +-inf and 1e30 saturate.
-  ...MATMUL_VARIANTS.flatMap((v) => (['relu', 'tanh', 'sigmoid'] as const).map((act): ParityCase => ({
-    id: `linear ${v ?? 'auto'} + bias, ${act} fused, of NaN, +-inf and 1e30 [9,16] -> 12`, kernel: 'matmul', dispatches: 1,
-    options: v ? { variants: { matmul: v } } : undefined,
+  ...MATMUL_VARIANTS.flatMap(([v, options]) => (['relu', 'tanh', 'sigmoid'] as const).map((act): ParityCase => ({
+    id: `linear ${v} + bias, ${act} fused, of NaN, +-inf and 1e30 [9,16] -> 12`, kernel: 'matmul', dispatches: 1,
+    options,
     tol: { atol: matmulTol(17).atol + 1e-6, rtol: 1e-5, why: 'f32 GEMM of K = 16 plus bias, then a few-ulp activation' },
     build: () => {
       const g = new Graph();

@@ -2,7 +2,7 @@
 // matmul): a covering set of T, H, B, layers, directions, batchFirst, h0/c0 and bias, every variant forced
 // somewhere, weights as constants (a bidirectional layer then packs into one GEMM) and as inputs; then the
 // batch sizes (3, 8, 64, 65 at H = 33, and at H = 36 for vec4 loads) and hidden sizes (1, 256, 512 at
-// B = 3) of the batch-tiled step, each variant and tile height (BT 1 to 8) forced on some of them.
+// B = 3) of the batch-tiled step, each variant, tile height (BT 1 to 16) and width (UT 1, 2, 4) forced on some of them.
 import { Graph, type CompileOptions, type Tensor } from '../src/index';
 import type { Cell } from '../src/graph/graph';
 import { GATES, rnnParamNames } from '../src/graph/ir';
@@ -29,8 +29,8 @@ export interface RnnSpec {
   variant?: RnnVariant;
   /** Override constants (KL lanes per dot product, UNITS per tile): the k-split path a GPU gets. */
   lanes?: { KL: number; UNITS: number };
-  /** Override constants of the tiled variant: BT rows per thread, UNITS x ROWS threads per workgroup. */
-  tile?: { BT?: number; UNITS?: number; ROWS?: number };
+  /** Override constants of the tiled variant: BT rows x UT units per thread, UNITS x ROWS threads per workgroup. */
+  tile?: { BT?: number; UT?: number; UNITS?: number; ROWS?: number };
 }
 
 /**
@@ -167,13 +167,13 @@ export const rnnSpecs: RnnSpec[] = [
   { cell: 'rnn_relu', T: 2, B: 3, I: 6, H: 33, bidirectional: true, h0: true, bias: false, layers: 2, variant: 'persistent' },
   { cell: 'rnn_relu', T: 64, B: 1, I: 8, H: 130, constants: true, variant: 'step' },
   // Batch sizes at H = 33 (a unit tile never divides it): the tiled step with the engine's tile (B =
-  // 65: rows spread over the tiles, the last partial) and forced ones (BT 1 to 8, ROWS > 1, a last
+  // 65: rows spread over the tiles, the last partial) and forced ones (BT 1 to 16, ROWS > 1, a last
   // tile partial), and the other variants at the same sizes.
   { cell: 'lstm', T: 5, B: 3, I: 7, H: 33, variant: 'tiled', h0: true, c0: true },
-  { cell: 'lstm', T: 5, B: 8, I: 7, H: 33, variant: 'tiled', bidirectional: true, constants: true, tile: { BT: 4, UNITS: 16, ROWS: 2 } },
+  { cell: 'lstm', T: 5, B: 8, I: 7, H: 33, variant: 'tiled', bidirectional: true, constants: true, tile: { BT: 4, UT: 1, UNITS: 16, ROWS: 2 } },
   { cell: 'lstm', T: 5, B: 8, I: 7, H: 33, variant: 'tiled', h0: true, c0: true, tile: { BT: 8, UNITS: 32 } },
-  { cell: 'gru', T: 5, B: 8, I: 6, H: 33, variant: 'tiled', batchFirst: true, h0: true, tile: { BT: 3, UNITS: 8 } },
-  { cell: 'rnn_relu', T: 5, B: 8, I: 6, H: 33, variant: 'tiled', bidirectional: true, h0: true, tile: { BT: 2, UNITS: 32, ROWS: 4 } },
+  { cell: 'gru', T: 5, B: 8, I: 6, H: 33, variant: 'tiled', batchFirst: true, h0: true, tile: { BT: 3, UT: 2, UNITS: 8 } },
+  { cell: 'rnn_relu', T: 5, B: 8, I: 6, H: 33, variant: 'tiled', bidirectional: true, h0: true, tile: { BT: 2, UT: 4, UNITS: 32, ROWS: 4 } },
   { cell: 'lstm', T: 4, B: 64, I: 5, H: 33, variant: 'tiled', layers: 2, constants: true },
   { cell: 'rnn_tanh', T: 4, B: 64, I: 5, H: 33, variant: 'tiled', h0: true, tile: { BT: 3, UNITS: 4, ROWS: 8 } },
   { cell: 'lstm', T: 3, B: 65, I: 4, H: 33, variant: 'tiled', h0: true, c0: true, bidirectional: true, batchFirst: true },
@@ -181,24 +181,28 @@ export const rnnSpecs: RnnSpec[] = [
   { cell: 'rnn_relu', T: 3, B: 65, I: 4, H: 33, variant: 'tiled', bias: false, tile: { BT: 4, UNITS: 1, ROWS: 2 } },
   { cell: 'gru', T: 3, B: 65, I: 4, H: 33, variant: 'tiled', h0: true, batchFirst: true, tile: { BT: 7, UNITS: 16, ROWS: 2 } },
   { cell: 'rnn_tanh', T: 3, B: 64, I: 4, H: 33, variant: 'tiled', bidirectional: true, tile: { BT: 5, UNITS: 64 } },
+  { cell: 'lstm', T: 3, B: 64, I: 4, H: 33, variant: 'tiled', h0: true, c0: true, tile: { BT: 16, UT: 2, UNITS: 4 } },
+  { cell: 'gru', T: 3, B: 65, I: 4, H: 33, variant: 'tiled', bidirectional: true, tile: { BT: 16, UT: 4, UNITS: 2, ROWS: 2 } },
   { cell: 'lstm', T: 3, B: 8, I: 5, H: 33, variant: 'persistent', h0: true, c0: true },
   { cell: 'rnn_tanh', T: 3, B: 8, I: 5, H: 33, variant: 'step', lanes: { KL: 4, UNITS: 8 } },
   { cell: 'lstm', T: 3, B: 64, I: 5, H: 33, variant: 'step', batchFirst: true },
   { cell: 'gru', T: 3, B: 65, I: 5, H: 33, variant: 'persistent', h0: true },
   // tiled-vec4 (H % 4 == 0: H = 36, nine k quads, a partial unit tile) over the same batch sizes.
   { cell: 'lstm', T: 5, B: 3, I: 7, H: 36, variant: 'tiled-vec4', h0: true, c0: true, bidirectional: true },
-  { cell: 'gru', T: 5, B: 8, I: 6, H: 36, variant: 'tiled-vec4', batchFirst: true, h0: true, tile: { BT: 3, UNITS: 16, ROWS: 2 } },
-  { cell: 'lstm', T: 5, B: 8, I: 6, H: 36, variant: 'tiled-vec4', bidirectional: true, h0: true, c0: true, tile: { BT: 8, UNITS: 8 } },
-  { cell: 'gru', T: 4, B: 64, I: 5, H: 36, variant: 'tiled-vec4', constants: true, tile: { BT: 6, UNITS: 32, ROWS: 2 } },
-  { cell: 'lstm', T: 4, B: 64, I: 5, H: 36, variant: 'tiled-vec4', layers: 2, constants: true, tile: { BT: 1, UNITS: 32, ROWS: 4 } },
+  { cell: 'gru', T: 5, B: 8, I: 6, H: 36, variant: 'tiled-vec4', batchFirst: true, h0: true, tile: { BT: 3, UT: 1, UNITS: 16, ROWS: 2 } },
+  { cell: 'lstm', T: 5, B: 8, I: 6, H: 36, variant: 'tiled-vec4', bidirectional: true, h0: true, c0: true, tile: { BT: 8, UT: 2, UNITS: 8 } },
+  { cell: 'gru', T: 4, B: 64, I: 5, H: 36, variant: 'tiled-vec4', constants: true, tile: { BT: 6, UT: 4, UNITS: 32, ROWS: 2 } },
+  { cell: 'lstm', T: 4, B: 64, I: 5, H: 36, variant: 'tiled-vec4', layers: 2, constants: true, tile: { BT: 1, UT: 1, UNITS: 32, ROWS: 4 } },
   { cell: 'rnn_relu', T: 4, B: 64, I: 5, H: 36, variant: 'tiled-vec4', h0: true, bias: false },
   { cell: 'lstm', T: 3, B: 65, I: 4, H: 36, variant: 'tiled-vec4', batchFirst: true, constants: true, tile: { BT: 2, UNITS: 8, ROWS: 8 } },
   { cell: 'gru', T: 3, B: 65, I: 4, H: 36, variant: 'tiled-vec4', bidirectional: true, h0: true },
   { cell: 'rnn_relu', T: 3, B: 65, I: 4, H: 36, variant: 'tiled-vec4', tile: { BT: 7, UNITS: 64 } },
+  { cell: 'lstm', T: 3, B: 65, I: 4, H: 36, variant: 'tiled-vec4', h0: true, c0: true, bidirectional: true, tile: { BT: 16, UT: 4, UNITS: 4 } },
+  { cell: 'rnn_tanh', T: 3, B: 64, I: 4, H: 36, variant: 'tiled-vec4', batchFirst: true, tile: { BT: 16, UT: 1, UNITS: 8 } },
   { cell: 'rnn_tanh', T: 3, B: 5, I: 4, H: 4, variant: 'tiled-vec4', layers: 2, bidirectional: true, h0: true },
   // Hidden sizes at B = 3, T <= 5: H = 1 (G lanes of one unit), 256 and 512 (a long k loop, several unit tiles).
   { cell: 'lstm', T: 5, B: 3, I: 4, H: 1, variant: 'tiled' },
-  { cell: 'gru', T: 5, B: 3, I: 4, H: 1, variant: 'tiled', h0: true, tile: { BT: 2, UNITS: 1, ROWS: 2 } },
+  { cell: 'gru', T: 5, B: 3, I: 4, H: 1, variant: 'tiled', h0: true, tile: { BT: 2, UT: 4, UNITS: 1, ROWS: 2 } },
   { cell: 'rnn_tanh', T: 5, B: 3, I: 2, H: 1, variant: 'step', bidirectional: true },
   { cell: 'lstm', T: 4, B: 3, I: 8, H: 256, variant: 'tiled-vec4', h0: true, c0: true },
   { cell: 'lstm', T: 2, B: 3, I: 8, H: 256, variant: 'tiled', batchFirst: true },
@@ -206,8 +210,8 @@ export const rnnSpecs: RnnSpec[] = [
   { cell: 'rnn_tanh', T: 5, B: 3, I: 8, H: 256, variant: 'persistent', h0: true },
   { cell: 'lstm', T: 3, B: 3, I: 8, H: 512, variant: 'tiled', constants: true, tile: { BT: 1, UNITS: 128, ROWS: 2 } },
   { cell: 'gru', T: 3, B: 3, I: 8, H: 512, variant: 'tiled-vec4', bidirectional: true, batchFirst: true, h0: true },
-  { cell: 'rnn_tanh', T: 3, B: 3, I: 8, H: 512, variant: 'tiled-vec4', constants: true, tile: { BT: 2, UNITS: 16, ROWS: 4 } },
-  { cell: 'rnn_relu', T: 3, B: 3, I: 8, H: 512, variant: 'tiled', tile: { BT: 3, UNITS: 256 } },
+  { cell: 'rnn_tanh', T: 3, B: 3, I: 8, H: 512, variant: 'tiled-vec4', constants: true, tile: { BT: 2, UT: 2, UNITS: 16, ROWS: 4 } },
+  { cell: 'rnn_relu', T: 3, B: 3, I: 8, H: 512, variant: 'tiled', tile: { BT: 3, UT: 1, UNITS: 256 } },
   { cell: 'lstm', T: 2, B: 3, I: 8, H: 512, variant: 'step', h0: true },
   { cell: 'lstm', T: 2, B: 3, I: 8, H: 512, variant: 'persistent', c0: true },
 ];

@@ -62,9 +62,9 @@ describe('dispatch budget', () => {
     expect(large.steps[1]).toMatch(/step 0 .*\(step /);
     const batch = await stats({ cell: 'rnn_tanh', T: 8, B: 3, I: 4, H: 16 });
     expect(batch.dispatches).toBe(9);
-    expect(batch.steps[1]).toMatch(/step 0 .*\(tiled-vec4 BT3xU16xR1\)/);
+    expect(batch.steps[1]).toMatch(/step 0 .*\(tiled-vec4 BT3xUT1xU16xR1\)/);
     const odd = await stats({ cell: 'lstm', T: 3, B: 2, I: 4, H: 5 });
-    expect(odd.steps[1]).toMatch(/step 0 .*\(tiled BT2xU8xR1\)/);
+    expect(odd.steps[1]).toMatch(/step 0 .*\(tiled BT2xUT1xU8xR1\)/);
   });
 });
 
@@ -150,21 +150,30 @@ describe('bad input', () => {
     expect(tiled.plan(0, 0, 65, 1).grid).toEqual([8, 17, 1]);
   });
 
-  it('batch rows spread evenly over the tiles: up to 8 a thread on a CPU emulator, 4 on a GPU', () => {
+  it('batch rows spread evenly over the tiles: up to 16 rows x 4 units a thread on SwiftShader, 8 x 1 on lavapipe, 4 x 1 on a GPU', () => {
     const shape = { cell: 'lstm' as const, T: 3, B: 10, H: 64, D: 1, hasBias: true, hasH0: false, hasC0: false, wStrides: [64, 1] as [number, number] };
-    const grid = (B: number, emulated: boolean) => planRecurrence({ ...shape, B }, undefined, { ...LIMITS, emulated }).plan(0, 0, B, 1);
-    expect(grid(10, true).variant).toBe('tiled-vec4 BT5xU32xR1');
-    expect(grid(10, false).variant).toBe('tiled-vec4 BT4xU64xR1');
-    expect(grid(64, true).grid).toEqual([2, 8, 1]);
-    expect(grid(65, true).variant).toBe('tiled-vec4 BT8xU32xR1');
-    expect(grid(65, true).grid).toEqual([2, 9, 1]);
+    const ON = { swiftshader: { emulated: true, laneGathers: true }, lavapipe: { emulated: true }, gpu: {} };
+    const grid = (B: number, on: keyof typeof ON, H = 64) =>
+      planRecurrence({ ...shape, B, H, wStrides: [H, 1] }, undefined, { ...LIMITS, emulated: false, ...ON[on] }).plan(0, 0, B, 1);
+    expect(grid(10, 'swiftshader').variant).toBe('tiled-vec4 BT10xUT4xU4xR1');
+    expect(grid(10, 'lavapipe').variant).toBe('tiled-vec4 BT5xUT1xU32xR1');
+    expect(grid(10, 'gpu').variant).toBe('tiled-vec4 BT4xUT1xU64xR1');
+    expect(grid(64, 'swiftshader').grid).toEqual([4, 4, 1]);
+    expect(grid(64, 'lavapipe').grid).toEqual([2, 8, 1]);
+    expect(grid(65, 'swiftshader').variant).toBe('tiled-vec4 BT13xUT4xU4xR1');
+    expect(grid(65, 'swiftshader').grid).toEqual([4, 5, 1]);
+    expect(grid(65, 'lavapipe').variant).toBe('tiled-vec4 BT8xUT1xU32xR1');
+    // Few units: the tile narrows rather than leave its columns empty (H = 5: two units a thread).
+    expect(grid(10, 'swiftshader', 5).variant).toBe('tiled BT10xUT2xU4xR1');
   });
 
   it('a tile the shader or the device cannot take is a LimitError naming it', () => {
     const shape = { cell: 'gru' as const, T: 3, B: 8, H: 64, D: 2, hasBias: true, hasH0: true, hasC0: false, wStrides: [64, 1] as [number, number] };
     const tiled = (c: Record<string, number>) => () => planRecurrence(shape, { variants: { gru: 'tiled-vec4' }, constants: { gru: c } }, LIMITS);
-    expect(tiled({ BT: 9 })).toThrow(/gru: tiled BT 9 rows per thread; the shader's register tile holds 1 to 8/);
+    expect(tiled({ BT: 17 })).toThrow(/gru: tiled BT 17 rows per thread; the shader's register tile holds 1 to 16/);
     expect(tiled({ BT: 0 })).toThrow(LimitError);
+    expect(tiled({ UT: 3 })).toThrow(/gru: tiled UT 3 units per thread; the shader's register tile holds 1, 2, 4/);
+    expect(tiled({ UT: 8 })).toThrow(LimitError);
     expect(tiled({ UNITS: 64, ROWS: 8 })).toThrow(/gru: UNITS 64 x ROWS 8 is not a workgroup the device allows \(256 invocations/);
     expect(tiled({ UNITS: 512 })).toThrow(LimitError);
     expect(tiled({ BT: 4, UNITS: 32, ROWS: 2 })().plan(0, 0, 8, 1).grid).toEqual([2, 1, 2]);

@@ -70,6 +70,11 @@ export interface DeviceLimits {
   maxComputeWorkgroupSizeY: number;
   /** A CPU-emulated adapter (see GpuContext); variant choice may differ there. */
   emulated?: boolean;
+  /**
+   * An emulator that gathers every buffer load lane by lane (SwiftShader): there a load costs several
+   * multiply-adds, so register tiles grow as large as the shapes fill them.
+   */
+  laneGathers?: boolean;
   /** The device has the shader-f16 feature (array<f16> in shaders: kernels/weight16.ts). */
   shaderF16?: boolean;
 }

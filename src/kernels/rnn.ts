@@ -81,14 +81,17 @@ export interface Recurrence {
 }
 
 /** Rows of the tiled variants' register tile (MAX_BT in the shader). */
-export const MAX_BT = 8;
+export const MAX_BT = 16;
+
+/** Units per thread the tiled variants' register tile takes (UT in the shader). */
+export const TILE_UNITS = [1, 2, 4] as const;
 
 /**
  * Chooses and checks the variant, then its tunables.
  * - persistent: one workgroup per direction loops over all T steps, so it pays one dispatch per
  *   layer, but one workgroup is one core on a CPU emulator and one SM on a GPU. Chosen for B = 1 and
  *   H <= 64 when its state fits workgroup memory.
- * - tiled-vec4 and tiled: a dispatch per step, each thread a register tile of BT rows x one unit's G
+ * - tiled-vec4 and tiled: a dispatch per step, each thread a register tile of BT rows x UT units' G
  *   gates: W_hh is read once per BT rows. The choice for every batch of 2 or more (tiled-vec4 where
  *   H % 4 == 0 and W_hh's rows are contiguous).
  * - step: a dispatch per step, one workgroup per batch row, KL lanes per dot product: at B = 1 on a
@@ -140,21 +143,31 @@ export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | 
   let grid: [number, number, number];
   let label: string;
   if (tiled) {
-    // Rows spread evenly over the tiles (B = 10: 5 + 5, not 8 + 2). On a CPU emulator every load
-    // costs, so the tile is as tall as it goes: an LSTM of T = 16, B = 64, H = 128 on SwiftShader ran
-    // 1.1x and 1.4x faster (two bench runs) with BT 8 x UNITS 32 than with BT 4 x UNITS 64, and 2.6x
-    // and 2.9x faster than the per-row step. On a GPU a tile of 8 rows x 4 gates holds 32
-    // accumulators per thread; 4 rows, and wider workgroups, are a guess, unmeasured.
-    const tallest = limits.emulated ? MAX_BT : 4;
+    // Rows spread evenly over the tiles (B = 10: 5 + 5, not 8 + 2). SwiftShader (laneGathers) runs
+    // four threads in the lanes of one SIMD register and gathers every buffer load lane by lane, so
+    // there a load costs several multiply-adds and the tile is as large as it goes: 16 rows x 4 units
+    // x 4 gates, 256 sums from 32 loads per k, against 32 from 12 at 8 rows x one unit. Threads per
+    // workgroup stay at 4, one SIMD register, so even H = 64 at B = 8 gives the emulator's threads
+    // four workgroups to share. An LSTM of T = 16, B = 64, H = 128 ran 1.26x faster there with 8 rows
+    // x 4 units than with 8 x 1 (one sweep). lavapipe vectorizes and gathers in hardware: there 8 rows
+    // x one unit ran as fast as any wider tile, and 16 x 4 took LLVM 50 s to compile, so it keeps the
+    // narrow tile. On a GPU a tile of 4 rows x one unit's 4 gates holds 16 accumulators per thread;
+    // 4 rows, and wider workgroups, are a guess, unmeasured.
+    const tallest = limits.laneGathers ? MAX_BT : limits.emulated ? 8 : 4;
     const bt = Math.ceil(s.B / Math.ceil(s.B / tallest));
-    constants = pickConstants(family, { UNITS: Math.min(h2, limits.emulated ? 32 : 64, maxInv), ROWS: 1, BT: bt }, overrides);
-    const BT = Number(constants.BT), units = Number(constants.UNITS), rows = Number(constants.ROWS);
+    const ut = limits.laneGathers ? Math.min(4, nextPow2(Math.ceil(s.H / 4))) : 1;
+    const defaultUnits = limits.laneGathers ? 4 : Math.min(h2, limits.emulated ? 32 : 64, maxInv);
+    constants = pickConstants(family, { UNITS: defaultUnits, ROWS: 1, BT: bt, UT: ut }, overrides);
+    const BT = Number(constants.BT), units = Number(constants.UNITS), rows = Number(constants.ROWS), UT = Number(constants.UT);
     if (!(Number.isInteger(BT) && BT >= 1 && BT <= MAX_BT)) {
       throw new LimitError(`${op}: tiled BT ${BT} rows per thread; the shader's register tile holds 1 to ${MAX_BT}`);
     }
+    if (!(TILE_UNITS as readonly number[]).includes(UT)) {
+      throw new LimitError(`${op}: tiled UT ${UT} units per thread; the shader's register tile holds ${TILE_UNITS.join(', ')}`);
+    }
     wg = [units, rows];
-    grid = [Math.ceil(s.H / units), Math.ceil(s.B / (rows * BT)), s.D];
-    label = `${variant} BT${BT}xU${units}xR${rows}`;
+    grid = [Math.ceil(s.H / (units * UT)), Math.ceil(s.B / (rows * BT)), s.D];
+    label = `${variant} BT${BT}xUT${UT}xU${units}xR${rows}`;
   } else {
     // Step: smaller tiles than persistent's on a GPU, so the grid spreads over more workgroups.
     const stepUnits = Number(overrides?.constants?.[family]?.UNITS ?? Math.min(h2, limits.emulated ? 64 : 8));
@@ -182,6 +195,7 @@ export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | 
   if (family === 'lstm') constants.HAS_C0 = s.hasC0;
   if (family === 'gru') constants.HAS_BIAS = s.hasBias;
   if (variant !== 'persistent') constants.BH = 1;
+  if (!tiled) constants.UT = 1;
   const entry = `rnn_${variant.replace('-', '_')}`;
   const storage = entryLayout(shader, entry).bindings.filter((b) => b.type !== 'uniform').length;
   if (storage > limits.maxStorageBuffersPerShaderStage) {

@@ -82,17 +82,21 @@ export class GpuContext {
   /**
    * @param emulated the adapter is a CPU emulation (SwiftShader, llvmpipe/lavapipe): there a
    * workgroup barrier costs far more than on a GPU, which changes which variant is fastest.
+   * 'swiftshader' also says that every buffer load is gathered lane by lane (`limits.laneGathers`).
    * @param caps the engine's own limits (Runtime.create's `limits`): lower than the device's, never higher.
    */
   constructor(
     device: GPUDevice,
-    readonly emulated = false,
+    emulated: boolean | 'swiftshader' = false,
     caps: EngineLimits = {},
     private readonly recovery: Recovery = { newDevice: null },
   ) {
     const limits = plainLimits(device.limits);
     for (const [k, v] of Object.entries(caps)) if (v !== undefined) limits[k] = Math.min(limits[k] ?? v, v);
-    this.limits = { ...limits, emulated, shaderF16: device.features.has('shader-f16') } as unknown as GpuContext['limits'];
+    this.emulated = emulated !== false;
+    this.limits = {
+      ...limits, emulated: this.emulated, laneGathers: emulated === 'swiftshader', shaderF16: device.features.has('shader-f16'),
+    } as unknown as GpuContext['limits'];
     this.adopt_(device);
   }
 
@@ -186,8 +190,10 @@ export class GpuContext {
     }
   }
 
-  /** The device's limits as a plain object (native getters do not survive spreading), plus `emulated`. */
-  readonly limits: DeviceLimits & GPUSupportedLimits & { emulated: boolean; shaderF16: boolean };
+  /** The adapter is a CPU emulation (SwiftShader, llvmpipe/lavapipe). */
+  readonly emulated: boolean;
+  /** The device's limits as a plain object (native getters do not survive spreading), plus `emulated` and `laneGathers`. */
+  readonly limits: DeviceLimits & GPUSupportedLimits & { emulated: boolean; laneGathers: boolean; shaderF16: boolean };
 
   /**
    * After `error` failed a GPU call: when it reads as a lost device, waits (up to a second) for the

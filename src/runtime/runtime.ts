@@ -150,7 +150,8 @@ export class Runtime {
       adapter: { vendor: ai.vendor ?? '', architecture: ai.architecture ?? '', description: ai.description ?? '' },
       features: [...device.features].sort(),
     };
-    const emulated = /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.adapter.architecture} ${info.adapter.description}`);
+    const name = `${info.adapter.architecture} ${info.adapter.description}`;
+    const emulated = /swiftshader/i.test(name) ? 'swiftshader' : /llvmpipe|lavapipe|software/i.test(name);
     // A new device needs a new adapter (an adapter gives one device), so only a runtime that asked
     // the GPU object itself can recover.
     const g = gpu;

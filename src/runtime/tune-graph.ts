@@ -58,10 +58,12 @@ export function candidatesOf(kind: string, n: GraphNode, graph: GraphIR): Candid
     case 'rnn': {
       const x = graph.nodes[n.inputs[0]].shape;
       const B = n.node.op === 'rnn' && n.node.batchFirst ? x[0] : x[1];
-      const bts = [...new Set([Math.min(B, 4), Math.min(B, 8)])];
+      const bts = [...new Set([Math.min(B, 4), Math.min(B, 8), Math.min(B, 16)])];
       return [
         c('persistent'), c('step'),
         ...bts.map((bt) => c('tiled', { BT: bt })), ...bts.map((bt) => c('tiled-vec4', { BT: bt })),
+        // The register tile's width: one unit per thread, as a GPU's rule, and four, as an emulator's.
+        ...[1, 4].map((ut) => c('tiled-vec4', { BT: Math.min(B, 16), UT: ut })),
       ];
     }
     case 'softmax':
