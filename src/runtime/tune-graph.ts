@@ -46,24 +46,31 @@ export interface Candidate {
 }
 
 /** A small list per kernel: each variant, with a couple of tile sizes where the tile is what matters. */
-export function candidatesOf(kind: string, n: GraphNode, graph: GraphIR): Candidate[] {
+export function candidatesOf(kind: string, n: GraphNode, graph: GraphIR, limits: { laneGathers?: boolean } = {}): Candidate[] {
   const c = (variant: string, constants: Constants = {}): Candidate => ({ variant, constants });
   switch (kind) {
     case 'matmul': {
       const tile = (t: number) => ({ TILE_M: t, TILE_N: t, TILE_K: 16 });
-      return [c('register'), c('tiled', tile(32)), c('tiled', tile(64)), c('tiled-vec4', tile(32)), c('tiled-vec4', tile(64))];
+      // register: the rule's tile, and the 4 x 4 and 16 x 16 ends of its range.
+      return [
+        c('register'), c('register', { RM: 4, RN: 4, WG_NAIVE: 64 }), c('register', { RM: 16, RN: 16, WG_NAIVE: 16 }),
+        c('tiled', tile(32)), c('tiled', tile(64)), c('tiled-vec4', tile(32)), c('tiled-vec4', tile(64)),
+      ];
     }
     case 'lstm':
     case 'gru':
     case 'rnn': {
       const x = graph.nodes[n.inputs[0]].shape;
       const B = n.node.op === 'rnn' && n.node.batchFirst ? x[0] : x[1];
-      const bts = [...new Set([Math.min(B, 4), Math.min(B, 8), Math.min(B, 16)])];
+      // The widest tiles (16 rows, 4 units a thread) only where loads are gathered lane by lane
+      // (SwiftShader): elsewhere they run no faster, and lavapipe's LLVM took 50 s to compile one.
+      const wide = limits.laneGathers === true;
+      const bts = [...new Set([Math.min(B, 4), Math.min(B, 8), ...(wide ? [Math.min(B, 16)] : [])])];
       return [
         c('persistent'), c('step'),
         ...bts.map((bt) => c('tiled', { BT: bt })), ...bts.map((bt) => c('tiled-vec4', { BT: bt })),
-        // The register tile's width: one unit per thread, as a GPU's rule, and four, as an emulator's.
-        ...[1, 4].map((ut) => c('tiled-vec4', { BT: Math.min(B, 16), UT: ut })),
+        // The register tile's width: one unit a thread, as a GPU's rule, and four, as SwiftShader's.
+        ...(wide ? [1, 4].map((ut) => c('tiled-vec4', { BT: Math.min(B, 16), UT: ut })) : []),
       ];
     }
     case 'softmax':

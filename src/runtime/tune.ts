@@ -198,7 +198,7 @@ export class Tuner {
       r.samples.push(r.gpu && s.gpuMs !== null ? s.gpuMs : s.wallMs);
     };
     try {
-      for (const cand of [RULE, ...candidatesOf(t.kind, t.node, graph)]) {
+      for (const cand of [RULE, ...candidatesOf(t.kind, t.node, graph, this.host.limits)]) {
         const o = cand === RULE ? ruleOverrides(overrides) : overridesFor(overrides, t.kind, cand);
         if (this.planProblem(t.node, graph, o) !== null) continue; // not for this shape or device: not a candidate
         const exe = await this.checked(t, g, o, cand, feeds, want, tol);
