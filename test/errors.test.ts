@@ -119,6 +119,16 @@ describe('device limits and GPU errors', () => {
     );
     await expect(gpu.compile(g, { variants: { matmul: 'tiled' }, constants: { matmul: { TILE_M: 6 } } })).rejects.toThrow(/multiples of 4/);
   });
+  it('a register tile side other than 4, 8 or 16 is a LimitError naming it, before any dispatch', async () => {
+    const g = new Graph();
+    g.output('y', g.matmul(g.input('a', [8, 8]), g.input('b', [8, 8])));
+    for (const [name, v] of [['RM', 5], ['RN', 32], ['RM', 0]] as const) {
+      await expect(gpu.compile(g, { variants: { matmul: 'register' }, constants: { matmul: { [name]: v } } })).rejects.toThrow(
+        new RegExp(`matmul: register ${name} ${v}; the shader's register tile takes 4, 8, 16`),
+      );
+    }
+    await expect(gpu.compile(g, { variants: { matmul: 'register' }, constants: { matmul: { RM: 3 } } })).rejects.toBeInstanceOf(LimitError);
+  });
   it('a forced vec4 variant on unaligned operands is a ShapeError naming the shapes', async () => {
     const g = new Graph();
     g.output('y', g.matmul(g.input('a', [5, 7]), g.input('b', [7, 3])));
