@@ -168,10 +168,6 @@ fn rowScale(m: f32, l: f32) -> f32 {
   return select(select(1.0 / l, 0.0, bits == MASKED_BITS), nan_f32(), nan);
 }
 
-fn linearGroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return wid.x + nwg.x * (wid.y + nwg.y * wid.z);
-}
-
 // Thread c's column n (of 4 * NCH): component n % 4 of accumulator n / 4.
 fn column(c: u32, n: u32) -> u32 {
   return c + TPR * n;
@@ -200,7 +196,7 @@ fn keyEnd(row0: u32, rows: u32) -> u32 {
 @compute @workgroup_size(WG_FLASH)
 fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
-  let wg = linearGroup(wid, nwg);
+  let wg = flat_workgroup(wid, nwg);
   if (wg >= p.batch * p.qBlocks) { return; }
   let b = wg / p.qBlocks;
   let row0 = (wg % p.qBlocks) * BQ;
@@ -287,7 +283,7 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 @compute @workgroup_size(WG_SPLIT)
 fn attention_split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
-  let wg = linearGroup(wid, nwg);
+  let wg = flat_workgroup(wid, nwg);
   if (wg >= p.batch * p.qBlocks) { return; }
   let b = wg / p.qBlocks;
   let row0 = (wg % p.qBlocks) * RQ;
@@ -419,7 +415,7 @@ fn weights(s: vec4<f32>, m: vec4<f32>) -> vec4<f32> {
 @compute @workgroup_size(WG_ROWS)
 fn attention_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
-  let idx = linearGroup(wid, nwg) * WG_ROWS + lid;
+  let idx = flat_workgroup(wid, nwg) * WG_ROWS + lid;
   if (idx >= p.batch * p.qBlocks) { return; }
   let b = idx / p.qBlocks;
   let row0 = (idx % p.qBlocks) * 4u;

@@ -1,11 +1,16 @@
 // common: the prelude joined in front of every kernel shader (shaderOf in src/kernels/kernel.ts), so
-// NaN, +-inf and huge values get the same treatment, torch's, in every kernel and variant.
+// NaN, +-inf and huge values get the same treatment, torch's, in every kernel and variant; it also
+// holds the folded grid's workgroup index that every kernel shares.
 //
 // WGSL promises nothing about NaN or inf, and the CPU emulators use that: lavapipe and SwiftShader
 // fold `x != x` to false and give max(NaN, 0) = 0 and clamp(NaN, a, b) = a; lavapipe folds x - x to
 // 0 even for inf; SwiftShader's exp(NaN) is +inf and its tanh(100) is NaN. So NaN and inf are found
 // by their bits, never by a comparison, and a NaN's result never comes from min, max, clamp or exp.
 // A NaN or inf constant is made at run time (f32_of): as a const-expression it does not compile.
+
+// The flat index of a workgroup in a grid that foldGrid (src/kernels/kernel.ts) folded over x, y and
+// z because it has more workgroups than one dimension allows.
+fn flat_workgroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 { return wid.x + nwg.x * (wid.y + nwg.y * wid.z); }
 
 const F32_ABS_MASK = 0x7fffffffu;
 const F32_INF_BITS = 0x7f800000u;

@@ -41,7 +41,7 @@ fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
 }
 
 fn flatIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
+  return flat_workgroup(wid, nwg) * WG + lid;
 }
 
 @compute @workgroup_size(WG)

@@ -85,7 +85,7 @@ fn offsets(i: u32) -> vec3<u32> {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
+  let i = flat_workgroup(wid, nwg) * WG + lid;
   if (i >= p.numel) { return; }
   out[i] = apply(offsets(i));
 }

@@ -28,7 +28,7 @@ override WG: u32 = 256;
 @compute @workgroup_size(WG)
 fn embedding_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
+  let i = flat_workgroup(wid, nwg) * WG + lid;
   if (i >= p.total) { return; }
   let at = p.outBase + i;
   let id = ids[at / p.dim];

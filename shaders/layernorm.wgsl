@@ -78,7 +78,7 @@ fn writeRow(base: u32, first: u32, stride: u32, mean: f32, sc: f32, r: f32) {
 @compute @workgroup_size(WG)
 fn layernorm_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
+  let row = flat_workgroup(wid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.n;
   var s = 0.0;
@@ -102,7 +102,7 @@ fn layernorm_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 @compute @workgroup_size(WG)
 fn layernorm_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
-  let row = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
+  let row = flat_workgroup(wid, nwg) * WG + lid;
   if (row >= p.rows) { return; }
   let base = row * p.n;
   var s = 0.0;

@@ -96,10 +96,6 @@ fn batchOffsets(z: u32) -> vec2<u32> {
   return off;
 }
 
-fn linearGroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return wid.x + nwg.x * (wid.y + nwg.y * wid.z);
-}
-
 // The output tile of the tiled variants' workgroup g: batch z (p.batch or more for a workgroup past
 // the grid), the batch's offsets into A and B, and the tile's first row and column.
 struct Tile { z: u32, off: vec2<u32>, m0: u32, n0: u32 }
@@ -112,7 +108,7 @@ fn tileOf(g: u32) -> Tile {
 @compute @workgroup_size(WG_NAIVE)
 fn matmul_naive(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
-  let idx = linearGroup(wid, nwg) * WG_NAIVE + lid;
+  let idx = flat_workgroup(wid, nwg) * WG_NAIVE + lid;
   if (idx >= p.M * p.N * p.batch) { return; }
   let n = idx % p.N;
   let m = (idx / p.N) % p.M;
@@ -158,7 +154,7 @@ fn writeTile(m0: u32, n0: u32, z: u32, acc: array<vec4<f32>, 4>) {
 @compute @workgroup_size(NT_X, NT_Y)
 fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let tile = tileOf(linearGroup(wid, nwg));
+  let tile = tileOf(flat_workgroup(wid, nwg));
   if (tile.z >= p.batch) { return; }
   var acc: array<vec4<f32>, 4>;
   for (var k0 = 0u; k0 < p.K; k0 += TILE_K) {
@@ -197,7 +193,7 @@ fn loadB4(off: u32, k: u32, n: u32) -> vec4<f32> {
 @compute @workgroup_size(NT_X, NT_Y)
 fn matmul_tiled_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let tile = tileOf(linearGroup(wid, nwg));
+  let tile = tileOf(flat_workgroup(wid, nwg));
   if (tile.z >= p.batch) { return; }
   var acc: array<vec4<f32>, 4>;
   for (var k0 = 0u; k0 < p.K; k0 += TILE_K) {
@@ -287,7 +283,7 @@ fn rowFma(acc: mat4x4<f32>, a4: vec4<f32>, bt: BTile) -> mat4x4<f32> {
 @compute @workgroup_size(WG_NAIVE)
 fn matmul_register(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
-  let idx = linearGroup(wid, nwg) * WG_NAIVE + lid;
+  let idx = flat_workgroup(wid, nwg) * WG_NAIVE + lid;
   let tilesN = (p.N + RN - 1u) / RN;
   let tilesM = (p.M + RM - 1u) / RM;
   if (idx >= tilesN * tilesM * p.batch) { return; }

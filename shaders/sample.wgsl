@@ -183,14 +183,10 @@ fn argmax_row() -> u32 {
   return group(top, ALL, ALL).y;
 }
 
-fn row_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return wid.x + nwg.x * (wid.y + nwg.y * wid.z);
-}
-
 @compute @workgroup_size(WG)
 fn sample_argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) local: u32) {
-  let row = row_index(wid, nwg);
+  let row = flat_workgroup(wid, nwg);
   if (row >= p.rows) { return; }
   lid = local;
   base = row * p.len;
@@ -201,7 +197,7 @@ fn sample_argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
 @compute @workgroup_size(WG)
 fn sample_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) local: u32) {
-  let row = row_index(wid, nwg);
+  let row = flat_workgroup(wid, nwg);
   if (row >= p.rows) { return; }
   lid = local;
   base = row * p.len;

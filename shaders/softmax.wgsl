@@ -57,7 +57,7 @@ fn merge(m1: f32, s1: f32, m2: f32, s2: f32) -> vec2<f32> {
 @compute @workgroup_size(WG)
 fn softmax_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
+  let row = flat_workgroup(wid, nwg);
   if (row >= p.rows) { return; }
   let o = row / p.inner;
   let i = row % p.inner;
@@ -87,7 +87,7 @@ fn softmax_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 @compute @workgroup_size(WG)
 fn softmax_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
-  let row = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
+  let row = flat_workgroup(wid, nwg) * WG + lid;
   if (row >= p.rows) { return; }
   let base = (row / p.inner) * p.len * p.inner + row % p.inner;
   var ms = vec2<f32>(LOWEST, 0.0);
