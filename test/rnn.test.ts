@@ -167,6 +167,24 @@ describe('bad input', () => {
     expect(grid(10, 'swiftshader', 5).variant).toBe('tiled BT10xUT2xU4xR1');
   });
 
+  it('at B = 1: persistent for H <= 64, except on SwiftShader, which steps with 8 units a workgroup; step past H = 64', () => {
+    const ON = { swiftshader: { emulated: true, laneGathers: true }, lavapipe: { emulated: true }, gpu: {} };
+    const plan = (H: number, on: keyof typeof ON) =>
+      planRecurrence(
+        { cell: 'gru', T: 3, B: 1, H, D: 1, hasBias: true, hasH0: false, hasC0: false, wStrides: [H, 1] },
+        undefined,
+        { ...LIMITS, emulated: false, ...ON[on] },
+      ).plan(0, 0, 1, 1);
+    expect(plan(64, 'swiftshader').variant).toBe('step KL1xU8');
+    expect(plan(64, 'swiftshader').grid).toEqual([8, 1, 1]);
+    expect(plan(5, 'swiftshader').variant).toBe('step KL1xU8');
+    expect(plan(64, 'lavapipe').variant).toBe('persistent KL1xU64');
+    expect(plan(64, 'gpu').variant).toMatch(/^persistent /);
+    expect(plan(256, 'swiftshader').variant).toBe('step KL1xU8');
+    expect(plan(256, 'lavapipe').variant).toBe('step KL1xU64');
+    expect(plan(256, 'gpu').variant).toMatch(/^step KL\d+xU8$/);
+  });
+
   it('a tile the shader or the device cannot take is a LimitError naming it', () => {
     const shape = { cell: 'gru' as const, T: 3, B: 8, H: 64, D: 2, hasBias: true, hasH0: true, hasC0: false, wStrides: [64, 1] as [number, number] };
     const tiled = (c: Record<string, number>) => () => planRecurrence(shape, { variants: { gru: 'tiled-vec4' }, constants: { gru: c } }, LIMITS);

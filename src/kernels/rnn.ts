@@ -90,12 +90,13 @@ export const TILE_UNITS = [1, 2, 4] as const;
  * Chooses and checks the variant, then its tunables.
  * - persistent: one workgroup per direction loops over all T steps, so it pays one dispatch per
  *   layer, but one workgroup is one core on a CPU emulator and one SM on a GPU. Chosen for B = 1 and
- *   H <= 64 when its state fits workgroup memory.
+ *   H <= 64 when its state fits workgroup memory, except on SwiftShader (laneGathers), where the step
+ *   variant's small workgroups, spread over the emulator's threads, ran faster.
  * - tiled-vec4 and tiled: a dispatch per step, each thread a register tile of BT rows x UT units' G
  *   gates: W_hh is read once per BT rows. The choice for every batch of 2 or more (tiled-vec4 where
  *   H % 4 == 0 and W_hh's rows are contiguous).
  * - step: a dispatch per step, one workgroup per batch row, KL lanes per dot product: at B = 1 on a
- *   GPU it spreads one row's work widest; the choice for B = 1 and H > 64.
+ *   GPU it spreads one row's work widest; the choice for B = 1 and H > 64, and for B = 1 on SwiftShader.
  */
 export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | undefined, limits: RecurrenceLimits): Recurrence {
   const family = cellOp(s.cell);
@@ -125,7 +126,7 @@ export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | 
   const vec4 = s.H % 4 === 0 && wStrideK === 1 && wStrideR % 4 === 0;
   const variant: RnnVariant = requested !== undefined
     ? (requested as RnnVariant)
-    : s.B === 1 ? (fits && s.H <= 64 ? 'persistent' : 'step') : vec4 ? 'tiled-vec4' : 'tiled';
+    : s.B === 1 ? (fits && s.H <= 64 && !limits.laneGathers ? 'persistent' : 'step') : vec4 ? 'tiled-vec4' : 'tiled';
   if (variant === 'tiled-vec4' && !vec4) {
     throw new ShapeError(
       `${op}: variant 'tiled-vec4' needs H % 4 == 0 and W_hh rows contiguous at a multiple of 4; got H ${s.H}, W_hh strides [${wStrideR}, ${wStrideK}]`,
@@ -170,8 +171,13 @@ export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | 
     grid = [Math.ceil(s.H / (units * UT)), Math.ceil(s.B / (rows * BT)), s.D];
     label = `${variant} BT${BT}xUT${UT}xU${units}xR${rows}`;
   } else {
-    // Step: smaller tiles than persistent's on a GPU, so the grid spreads over more workgroups.
-    const stepUnits = Number(overrides?.constants?.[family]?.UNITS ?? Math.min(h2, limits.emulated ? 64 : 8));
+    // Step: smaller tiles than persistent's on a GPU, so the grid spreads over more workgroups. On
+    // SwiftShader too: an LSTM of T = 16, B = 1, H = 64 took 6.7 to 7.5 ms there with UNITS 4 or 8
+    // (16 or 8 workgroups), 10.2 with UNITS 2, and 8.7 to 9.2 persistent (one workgroup, so one of
+    // the emulator's threads); a GRU of that shape 6.1 to 6.2, 8.8 and 7.4 ms (wall, one sweep).
+    // lavapipe ran that LSTM as fast at UNITS 8, 16 and 64 and persistent (1.9 to 2.0 ms), so it
+    // keeps its rule.
+    const stepUnits = Number(overrides?.constants?.[family]?.UNITS ?? Math.min(h2, limits.emulated && !limits.laneGathers ? 64 : 8));
     constants = variant === 'persistent' ? persistent : pickConstants(family, { UNITS: stepUnits, KL: kl(stepUnits) }, overrides);
     const units = Number(constants.UNITS);
     wg = [Number(constants.KL), units];
