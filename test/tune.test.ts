@@ -9,7 +9,7 @@ import { Graph, Runtime, fileTuneStore, memoryTuneStore, type Feeds } from '../s
 import type { GpuExecutable } from '../src/graph/executor';
 import { plainLimits } from '../src/runtime/gpu';
 import { Tuner } from '../src/runtime/tune';
-import { bucket } from '../src/runtime/tune-graph';
+import { bucket, feedScale, randomFeeds } from '../src/runtime/tune-graph';
 import { randn } from './parity';
 import { tuneLines } from '../bench/tune';
 import type { BenchRow } from '../bench/suite';
@@ -115,6 +115,22 @@ describe('tuning in Node', () => {
     expect(lines(8)).toEqual(['lstm-x 16x8x64x64: rule 10.000 ms, tuned 8.000 ms (1.25x; spread 3.000 ms over 9 runs): not slower']);
     expect(lines(12)[0]).toMatch(/0\.83x.*slower within the spread$/);
     expect(lines(14)[0]).toMatch(/SLOWER by 4\.000 ms, past the spread$/);
+  });
+
+  it("a recurrence is tuned on operands in torch's init range, 1/sqrt(H), and x in [-1, 1]; other ops on [-1, 1]", () => {
+    const g = new Graph();
+    for (const name of ['in0', 'in1', 'in2']) g.input(name, [400]);
+    const max = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const rnn = randomFeeds(g, feedScale({ node: { op: 'rnn', hiddenSize: 64 } } as never));
+    expect(max(rnn.in0 as Float32Array)).toBeGreaterThan(0.9);
+    for (const w of [rnn.in1, rnn.in2] as Float32Array[]) {
+      expect(max(w)).toBeLessThanOrEqual(1 / 8);
+      expect(max(w)).toBeGreaterThan(0.9 / 8);
+    }
+    const mm = randomFeeds(g, feedScale({ node: { op: 'matmul' } } as never));
+    expect(max(mm.in2 as Float32Array)).toBeGreaterThan(0.9);
+    // The same seed gives the same draws, scaled.
+    expect(Array.from(rnn.in1 as Float32Array).map((v) => v * 8)).toEqual(Array.from(mm.in1 as Float32Array).map((v) => Math.fround(v)));
   });
 
   it('the shape class buckets each dim: 1 stays, the rest round up to a power of two', () => {

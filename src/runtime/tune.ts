@@ -11,7 +11,7 @@ import type { PlanLimits } from '../graph/lower-ctx';
 import { fusedGraph, planGraph, type NodeChooser } from '../graph/planner';
 import type { KernelOverrides } from '../kernels/kernel';
 import {
-  KERNEL_VARIANTS, candidatesOf, kernelOf, oneOpGraph, overridesFor, parityProblem, randomFeeds, signatureOf, toleranceOf, tunedVariants,
+  KERNEL_VARIANTS, candidatesOf, feedScale, kernelOf, oneOpGraph, overridesFor, parityProblem, randomFeeds, signatureOf, toleranceOf, tunedVariants,
   type Candidate,
 } from './tune-graph';
 import { emptyTable, entryProblem, tableProblem, type TuneAdapter, type TuneChoice, type TuneStore, type TuneTable } from './tune-table';
@@ -179,7 +179,7 @@ export class Tuner {
   private async measure(t: TunedNode, graph: GraphIR, overrides: KernelOverrides): Promise<TuneChoice | null> {
     const g = oneOpGraph(t.node, graph);
     if (!g) return null;
-    const feeds = randomFeeds(g);
+    const feeds = randomFeeds(g, feedScale(t.node));
     const ref = await this.host.reference(g);
     let want: Float32Array;
     try {
