@@ -174,9 +174,10 @@ export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | 
     // Step: smaller tiles than persistent's on a GPU, so the grid spreads over more workgroups. On
     // SwiftShader too: an LSTM of T = 16, B = 1, H = 64 took 6.7 to 7.5 ms there with UNITS 4 or 8
     // (16 or 8 workgroups), 10.2 with UNITS 2, and 8.7 to 9.2 persistent (one workgroup, so one of
-    // the emulator's threads); a GRU of that shape 6.1 to 6.2, 8.8 and 7.4 ms (wall, one sweep).
-    // lavapipe ran that LSTM as fast at UNITS 8, 16 and 64 and persistent (1.9 to 2.0 ms), so it
-    // keeps its rule.
+    // the emulator's threads); a GRU of that shape 6.1 to 6.2, 8.8 and 7.4 ms (wall, one sweep). At
+    // H = 256 the LSTM took 43 to 49 ms with UNITS 8 or 16, 52 with 64 and 90 persistent. lavapipe
+    // ran the H = 64 LSTM as fast at UNITS 8, 16 and 64 and persistent (1.9 to 2.0 ms), so it keeps
+    // its rule.
     const stepUnits = Number(overrides?.constants?.[family]?.UNITS ?? Math.min(h2, limits.emulated && !limits.laneGathers ? 64 : 8));
     constants = variant === 'persistent' ? persistent : pickConstants(family, { UNITS: stepUnits, KL: kl(stepUnits) }, overrides);
     const units = Number(constants.UNITS);
