@@ -150,6 +150,45 @@ export const TUNE_CHECKS: Record<string, TuneCheck> = {
     return first.steps.filter((s) => TUNED_OPS.test(s)).join('\n');
   },
 
+  'compiles tuning at once time each signature once, and choose alike': async (env) => {
+    const { graph, feeds } = tinyGraph();
+    // The count of candidates one compile times, on a runtime of its own.
+    const { store: alone } = await env.store();
+    const rt1 = await env.create({ tuneStore: alone, onWarning: () => {} });
+    let once: number;
+    try {
+      await runOnce(rt1, graph, feeds, { tune: true });
+      once = rt1.tuneStats.candidatesTimed;
+    } finally {
+      rt1.destroy();
+    }
+    // Three compiles at once: the graph twice, and its matmul alone (one signature shared).
+    const { store } = await env.store();
+    const warnings: string[] = [];
+    const rt = await env.create({ tuneStore: store, onWarning: (m) => warnings.push(m) });
+    try {
+      const mm = new Graph();
+      mm.output('y', mm.matmul(mm.input('a', [8, 16]), mm.input('b', [16, 8])));
+      const exes = await Promise.all([rt.compile(graph, { tune: true }), rt.compile(graph, { tune: true }), rt.compile(mm, { tune: true })]);
+      try {
+        const stats = rt.tuneStats;
+        assert(stats.signaturesTimed === 2 && stats.candidatesTimed === once, `three compiles at once timed ${JSON.stringify(stats)}; one alone timed ${once} candidates`);
+        assert(exes[0].steps.join('\n') === exes[1].steps.join('\n'), `the two compiles chose\n${exes[0].steps.join('\n')}\nand\n${exes[1].steps.join('\n')}`);
+        assert(exes[0].steps[0] === exes[2].steps[0], `the matmul: ${exes[0].steps[0]} and ${exes[2].steps[0]}`);
+        const table = await store.load();
+        assert(table !== null && Object.keys(table.entries).length === 2, `the store holds ${JSON.stringify(table)}`);
+        const ref = await runOnce(Runtime.cpu(), graph, feeds);
+        for (const exe of exes.slice(0, 2)) assert(maxDiff((await exe.run(feeds)).y as Float32Array, ref.out.y) <= 2e-5, 'a tuned output differs from the reference');
+      } finally {
+        for (const exe of exes) exe.destroy();
+      }
+    } finally {
+      rt.destroy();
+    }
+    assert(warnings.length === 0, `warnings: ${warnings.join('\n')}`);
+    return `one compile alone and three at once each timed ${once} candidates over 2 signatures`;
+  },
+
   'attention and layerNorm are tuned too, and the tuned graph matches the reference': async (env) => {
     const g = new Graph();
     const [q, k, v] = ['q', 'k', 'v'].map((name) => g.input(name, [2, 2, 7, 8]));

@@ -11,6 +11,8 @@ import type { TuneStore, TuneTable } from './tune-table';
  */
 export function fileTuneStore(path: string): TuneStore {
   const file = resolve(path);
+  // Each save its own temporary file: two saves under way at once must not write into one.
+  let saves = 0;
   return {
     name: file,
     async load() {
@@ -29,7 +31,7 @@ export function fileTuneStore(path: string): TuneStore {
     },
     async save(table) {
       await mkdir(dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
+      const tmp = `${file}.${process.pid}.${++saves}.tmp`;
       await writeFile(tmp, `${JSON.stringify(table, null, 1)}\n`);
       await rename(tmp, file);
     },

@@ -70,6 +70,16 @@ export class Tuner {
   /** undefined: not loaded yet; null: nothing usable stored. */
   private table: TuneTable | null | undefined;
   private readonly warned = new Set<string>();
+  /**
+   * Compiles may tune at once (Promise.all over two graphs). Measurements still run one at a time,
+   * each after the last, since two timed at once would slow each other down; and a signature being
+   * measured is awaited, not timed again.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Saves of the table, one after another, so the last one written holds every entry. */
+  private saving: Promise<unknown> = Promise.resolve();
+  private readonly inFlight = new Map<string, Promise<TuneChoice | null>>();
+  private loading?: Promise<TuneTable | null>;
 
   constructor(private readonly host: TunerHost) {}
 
@@ -99,9 +109,16 @@ export class Tuner {
     this.host.warn(message);
   }
 
-  /** Loads the store's table once per runtime; one from elsewhere, or unreadable, is dropped with a warning. */
-  private async load(): Promise<TuneTable | null> {
-    if (this.table !== undefined) return this.table;
+  /**
+   * Loads the store's table once per runtime; one from elsewhere, or unreadable, is dropped with a
+   * warning. Compiles that start together share the one load.
+   */
+  private load(): Promise<TuneTable | null> {
+    if (this.table !== undefined) return Promise.resolve(this.table);
+    return (this.loading ??= this.load_());
+  }
+
+  private async load_(): Promise<TuneTable | null> {
     const { store, adapter } = this.host;
     let loaded: unknown;
     try {
@@ -148,25 +165,48 @@ export class Tuner {
   }
 
   private async measureMissing(nodes: TunedNode[], graph: GraphIR, overrides: KernelOverrides): Promise<void> {
-    const table = this.table ?? emptyTable(this.host.adapter);
+    // One table per runtime, shared with any compile tuning at the same time.
+    const table = (this.table ??= emptyTable(this.host.adapter));
+    // A signature whose candidates all failed is not measured again for another node of this graph.
     const done = new Set<string>();
     let added = 0;
     for (const t of nodes) {
       if (table.entries[t.signature] || done.has(t.signature)) continue;
       done.add(t.signature);
-      const choice = await this.measure(t, graph, overrides);
-      if (!choice) continue;
-      table.entries[t.signature] = choice;
-      this.stats.signaturesTimed++;
-      added++;
+      if (await this.measureOnce(t, graph, overrides)) added++;
     }
-    this.table = table;
     if (added === 0) return;
+    const save = this.saving.then(() => this.host.store.save(table));
+    this.saving = save.catch(() => undefined);
     try {
-      await this.host.store.save(table);
+      await save;
     } catch (e) {
       this.warn(`tune: cannot save the table to ${this.host.store.name}: ${e instanceof Error ? e.message : String(e)}; it is kept for this runtime only`);
     }
+  }
+
+  /**
+   * t's signature measured and entered in the table, after any measurement under way; a signature
+   * already being measured (by a compile running at the same time) is awaited instead. Returns the
+   * entry, or null when nothing passed.
+   */
+  private measureOnce(t: TunedNode, graph: GraphIR, overrides: KernelOverrides): Promise<TuneChoice | null> {
+    const pending = this.inFlight.get(t.signature);
+    if (pending) return pending;
+    const table = this.table!;
+    const run = this.queue.then(async () => {
+      if (table.entries[t.signature]) return table.entries[t.signature];
+      const choice = await this.measure(t, graph, overrides);
+      if (choice) {
+        table.entries[t.signature] = choice;
+        this.stats.signaturesTimed++;
+      }
+      return choice;
+    });
+    this.queue = run.catch(() => undefined);
+    this.inFlight.set(t.signature, run);
+    void run.finally(() => this.inFlight.delete(t.signature)).catch(() => undefined);
+    return run;
   }
 
   /**
