@@ -18,7 +18,9 @@
 //   xproj [T*B, D*G*H]   row(t, b) = t*tStride + b*bStride (x's own row order: [T, B] or batchFirst
 //                        [B, T]), column d*G*H + g*H + j
 //   whh0, whh1 [G*H, H]  W_hh of the forward and the reverse direction (whh0 again when D = 1); element
-//                        (row r, k) at r*wStrideR + k*wStrideK, so a transposed view is read as it is
+//                        (row r, k) at r*wStrideR + k*wStrideK, so a transposed view is read as it is.
+//                        With ONE_DIR, a dispatch runs one direction, p.dir0, and binds its W_hh as whh0
+//                        (and its b_hh as bhh0)
 //   bhh0, bhh1 [G*H]     GRU: b_hh of each direction; only b_hn (from 2H) is read (dummies unless HAS_BIAS)
 //   h0, c0 [D*L, B, H]   initial state, c0 for LSTM (dummies unless HAS_H0 / HAS_C0)
 //   out [T*B, D*H]       this layer's output; rnn_step reads h_prev from out's row of the previous
@@ -51,14 +53,17 @@
 //                   steps: WGSL has no grid-wide barrier, so this only works in one workgroup. Tiles
 //                   of UNITS units x B rows take turns within a step.
 // Tunables (override): CELL (LSTM, GRU, RNN_TANH, RNN_RELU), KL (lanes per dot product), UNITS (hidden
-//   units per tile), HAS_H0, HAS_C0, HAS_BIAS, BH (B*H: the persistent variant's workgroup state),
+//   units per tile), HAS_H0, HAS_C0, HAS_BIAS, ONE_DIR (whh0 and bhh0 are this dispatch's direction's:
+//   D = 1, or a dispatch per direction; the grids above then have z = 1, and the choice between whh0
+//   and whh1 at every load, which SwiftShader pays for even though it never diverges, folds away),
+//   BH (B*H: the persistent variant's workgroup state),
 //   BT (the tiled variants: batch rows per thread, 1 to 16), UT (theirs: hidden units per thread, 1, 2
 //   or 4), ROWS (theirs: threads along the batch).
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
   step: u32, stateBase: u32, tStride: u32, bStride: u32,
-  wStrideR: u32, wStrideK: u32,
+  wStrideR: u32, wStrideK: u32, dir0: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -90,6 +95,7 @@ override UNITS: u32 = 8;
 override HAS_H0: bool = false;
 override HAS_C0: bool = false;
 override HAS_BIAS: bool = true;
+override ONE_DIR: bool = false;
 override BH: u32 = 1;
 override BT: u32 = 4;
 override ROWS: u32 = 1;
@@ -104,6 +110,11 @@ var<workgroup> cs: array<f32, select(1u, BH, CELL == LSTM)>;
 // One unit's state; c is LSTM's cell state, 0 for the others.
 struct State { h: f32, c: f32 }
 
+// The direction of workgroup row wid.z: p.dir0 is the first direction of this dispatch.
+fn dirOf(wid: vec3<u32>) -> u32 { return wid.z + p.dir0; }
+// Whether direction d reads W_hh and b_hh from whh1 and bhh1; with ONE_DIR every dispatch reads whh0
+// and bhh0, and the choice folds away.
+fn reverseW(d: u32) -> bool { return !ONE_DIR && d == 1u; }
 fn timeAt(d: u32, s: u32) -> u32 { return select(s, p.T - 1u - s, d == 1u); }
 fn rowAt(t: u32, b: u32) -> u32 { return t * p.tStride + b * p.bStride; }
 // Where direction d's h of row (t, b) starts in out.
@@ -116,7 +127,7 @@ fn wcol(d: u32, j: u32, k: u32) -> vec4<f32> {
   let g = p.H * p.wStrideR;
   let r = vec4<u32>(i, i + g, i + 2u * g, i + 3u * g);
   let has = vec4<bool>(true, G > 1u, G > 2u, G > 3u);
-  if (d == 0u) { return select(vec4<f32>(0.0), vec4<f32>(whh0[r.x], whh0[r.y], whh0[r.z], whh0[r.w]), has); }
+  if (!reverseW(d)) { return select(vec4<f32>(0.0), vec4<f32>(whh0[r.x], whh0[r.y], whh0[r.z], whh0[r.w]), has); }
   return select(vec4<f32>(0.0), vec4<f32>(whh1[r.x], whh1[r.y], whh1[r.z], whh1[r.w]), has);
 }
 
@@ -160,7 +171,7 @@ fn update(d: u32, t: u32, b: u32, j: u32, gates: vec4<f32>, prev: State) -> Stat
   }
   if (CELL == GRU) {
     var bn = 0.0;
-    if (HAS_BIAS) { bn = select(bhh0[2u * H + j], bhh1[2u * H + j], d == 1u); }
+    if (HAS_BIAS) { bn = select(bhh0[2u * H + j], bhh1[2u * H + j], reverseW(d)); }
     let r = sigmoid(xproj[x] + gates.x);
     let z = sigmoid(xproj[x + H] + gates.y);
     let n = tanh_safe(fma(r, gates.z + bn, xproj[x + 2u * H]));
@@ -172,7 +183,7 @@ fn update(d: u32, t: u32, b: u32, j: u32, gates: vec4<f32>, prev: State) -> Stat
 
 @compute @workgroup_size(KL, UNITS)
 fn rnn_step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let d = wid.z;
+  let d = dirOf(wid);
   let b = wid.y;
   let j = wid.x * UNITS + lid.y;
   let H = p.H;
@@ -223,7 +234,7 @@ fn rowTile(wid: vec3<u32>, lid: vec3<u32>) -> RowTile {
   var tl = RowTile(false, (wid.x * UNITS + lid.x) * UT, (wid.y * ROWS + lid.y) * BT, array<u32, MAX_BT>(), array<u32, MAX_UT>());
   tl.ok = tl.j0 < p.H && tl.b0 < p.B;
   let last = min(tl.b0 + BT, p.B) - 1u;
-  for (var i = 0u; i < BT; i++) { tl.r[i] = p.stateBase + (wid.z * p.B + min(tl.b0 + i, last)) * p.H; }
+  for (var i = 0u; i < BT; i++) { tl.r[i] = p.stateBase + (dirOf(wid) * p.B + min(tl.b0 + i, last)) * p.H; }
   for (var u = 0u; u < UT; u++) { tl.j[u] = min(tl.j0 + u, p.H - 1u); }
   return tl;
 }
@@ -298,7 +309,7 @@ fn rnn_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   var hj: array<vec4<f32>, MAX_BT>;
   if (p.step > 0u || HAS_H0) {
     for (var k = 0u; k < p.H; k++) {
-      let w = wtile(wid.z, tl.j, k);
+      let w = wtile(dirOf(wid), tl.j, k);
       acc[0] = maddTile(acc[0], w, hprev[r[0] + k]);
       if (BT > 1u) { acc[1] = maddTile(acc[1], w, hprev[r[1] + k]); }
       if (BT > 2u) { acc[2] = maddTile(acc[2], w, hprev[r[2] + k]); }
@@ -318,7 +329,7 @@ fn rnn_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
     }
     hj = hUnits(tl);
   }
-  finishRows(wid.z, tl, acc, hj);
+  finishRows(dirOf(wid), tl, acc, hj);
 }
 
 // k..k+3 of unit j's G gate rows of W_hh, gate g in column g (columns past G stay 0).
@@ -326,7 +337,7 @@ fn wquad(d: u32, j: u32, k: u32) -> mat4x4<f32> {
   let i = (j * p.wStrideR + k) / 4u;
   let g = p.H * p.wStrideR / 4u;
   var w: mat4x4<f32>;
-  if (d == 0u) {
+  if (!reverseW(d)) {
     w[0] = whh0_vec4[i];
     if (G > 1u) { w[1] = whh0_vec4[i + g]; w[2] = whh0_vec4[i + 2u * g]; }
     if (G > 3u) { w[3] = whh0_vec4[i + 3u * g]; }
@@ -377,7 +388,7 @@ fn rnn_tiled_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
   var hj: array<vec4<f32>, MAX_BT>;
   if (p.step > 0u || HAS_H0) {
     for (var q = 0u; q < p.H / 4u; q++) {
-      let w = wquadTile(wid.z, tl.j, 4u * q);
+      let w = wquadTile(dirOf(wid), tl.j, 4u * q);
       acc[0] = dotsTile(acc[0], w, hprev_vec4[r[0] + q]);
       if (BT > 1u) { acc[1] = dotsTile(acc[1], w, hprev_vec4[r[1] + q]); }
       if (BT > 2u) { acc[2] = dotsTile(acc[2], w, hprev_vec4[r[2] + q]); }
@@ -397,13 +408,13 @@ fn rnn_tiled_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
     }
     hj = hUnits4(tl);
   }
-  finishRows(wid.z, tl, acc, hj);
+  finishRows(dirOf(wid), tl, acc, hj);
 }
 
 @compute @workgroup_size(KL, UNITS)
 fn rnn_persistent(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                   @builtin(local_invocation_index) li: u32) {
-  let d = wid.z;
+  let d = dirOf(wid);
   let H = p.H;
   let n = p.B * H;
   let base = p.stateBase + d * n;

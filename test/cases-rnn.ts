@@ -3,7 +3,7 @@
 // somewhere, weights as constants (a bidirectional layer then packs into one GEMM) and as inputs; then the
 // batch sizes (3, 8, 64, 65 at H = 33, and at H = 36 for vec4 loads) and hidden sizes (1, 256, 512 at
 // B = 3) of the batch-tiled step, each variant, tile height (BT 1 to 16) and width (UT 1, 2, 4) forced on some of them.
-import { Graph, type CompileOptions, type Tensor } from '../src/index';
+import { Graph, type CompileOptions, type Runtime, type Tensor } from '../src/index';
 import type { Cell } from '../src/graph/graph';
 import { GATES, rnnParamNames } from '../src/graph/ir';
 import { numel } from '../src/graph/shapes';
@@ -30,7 +30,7 @@ export interface RnnSpec {
   /** Override constants (KL lanes per dot product, UNITS per tile): the k-split path a GPU gets. */
   lanes?: { KL: number; UNITS: number };
   /** Override constants of the tiled variant: BT rows x UT units per thread, UNITS x ROWS threads per workgroup. */
-  tile?: { BT?: number; UT?: number; UNITS?: number; ROWS?: number };
+  tile?: { BT?: number; UT?: number; UNITS?: number; ROWS?: number; ONE_DIR?: boolean };
 }
 
 /**
@@ -96,12 +96,19 @@ export function buildRnn(s: RnnSpec): { graph: Graph; feeds: Record<string, Floa
   return { graph: g, feeds };
 }
 
-/** The dispatches a stack costs: per layer, one GEMM per direction (one when its weights are constants) plus the recurrence. */
-export function rnnDispatches(s: RnnSpec, variant: RnnVariant): number {
+/**
+ * The dispatches a stack costs: per layer, one GEMM per direction (one when its weights are constants)
+ * plus the recurrence, whose steps take a dispatch per direction where `split` (ONE_DIR).
+ */
+export function rnnDispatches(s: RnnSpec, variant: RnnVariant, split = false): number {
   const L = s.layers ?? 1, D = s.bidirectional ? 2 : 1;
   const gemms = s.constants || D === 1 ? 1 : 2;
-  return L * (gemms + (variant === 'persistent' ? 1 : s.T));
+  return L * (gemms + (variant === 'persistent' ? 1 : s.T * (split ? D : 1)));
 }
+
+/** Whether a stack's recurrence splits its directions on `rt`: as forced (ONE_DIR), else on SwiftShader. */
+export const splitsOn = (s: RnnSpec, rt: Runtime): boolean =>
+  s.tile?.ONE_DIR ?? /swiftshader/i.test(`${rt.info.adapter.architecture} ${rt.info.adapter.description}`);
 
 function describe(s: RnnSpec): string {
   const name = s.cell === 'rnn_tanh' ? 'rnn tanh' : s.cell === 'rnn_relu' ? 'rnn relu' : s.cell;
@@ -125,7 +132,7 @@ function rnnCase(s: RnnSpec): ParityCase {
   if (s.lanes || s.tile) options.constants = { [family]: { ...s.lanes, ...s.tile } };
   return {
     id: describe(s), kernel: family, tol: rnnTol(s), options,
-    dispatches: s.variant ? rnnDispatches(s, s.variant) : undefined,
+    dispatches: s.variant ? (rt: Runtime) => rnnDispatches(s, s.variant!, splitsOn(s, rt)) : undefined,
     build: () => buildRnn(s),
   };
 }
@@ -200,6 +207,16 @@ export const rnnSpecs: RnnSpec[] = [
   { cell: 'lstm', T: 3, B: 65, I: 4, H: 36, variant: 'tiled-vec4', h0: true, c0: true, bidirectional: true, tile: { BT: 16, UT: 4, UNITS: 4 } },
   { cell: 'rnn_tanh', T: 3, B: 64, I: 4, H: 36, variant: 'tiled-vec4', batchFirst: true, tile: { BT: 16, UT: 1, UNITS: 8 } },
   { cell: 'rnn_tanh', T: 3, B: 5, I: 4, H: 4, variant: 'tiled-vec4', layers: 2, bidirectional: true, h0: true },
+  // ONE_DIR forced: a bidirectional layer's steps as a dispatch per direction (true, the rule on
+  // SwiftShader) or one for both (false, elsewhere), so each runtime runs both paths.
+  { cell: 'lstm', T: 5, B: 3, I: 7, H: 33, variant: 'step', bidirectional: true, layers: 2, h0: true, c0: true, tile: { ONE_DIR: true } },
+  { cell: 'gru', T: 5, B: 3, I: 6, H: 33, variant: 'step', bidirectional: true, h0: true, tile: { ONE_DIR: false } },
+  { cell: 'rnn_relu', T: 5, B: 3, I: 4, H: 5, variant: 'step', bidirectional: true, h0: true, tile: { ONE_DIR: true } },
+  { cell: 'gru', T: 5, B: 8, I: 6, H: 33, variant: 'tiled', bidirectional: true, h0: true, transposed: true, tile: { BT: 3, UT: 2, UNITS: 8, ONE_DIR: true } },
+  { cell: 'lstm', T: 3, B: 8, I: 4, H: 33, variant: 'tiled', bidirectional: true, constants: true, tile: { ONE_DIR: false } },
+  { cell: 'lstm', T: 5, B: 8, I: 6, H: 36, variant: 'tiled-vec4', bidirectional: true, h0: true, c0: true, tile: { BT: 16, UT: 4, UNITS: 4, ONE_DIR: true } },
+  { cell: 'gru', T: 4, B: 65, I: 5, H: 36, variant: 'tiled-vec4', bidirectional: true, batchFirst: true, tile: { ONE_DIR: true } },
+  { cell: 'rnn_tanh', T: 4, B: 65, I: 5, H: 36, variant: 'tiled-vec4', bidirectional: true, layers: 2, constants: true, tile: { ONE_DIR: false } },
   // Hidden sizes at B = 3, T <= 5: H = 1 (G lanes of one unit), 256 and 512 (a long k loop, several unit tiles).
   { cell: 'lstm', T: 5, B: 3, I: 4, H: 1, variant: 'tiled' },
   { cell: 'gru', T: 5, B: 3, I: 4, H: 1, variant: 'tiled', h0: true, tile: { BT: 2, UT: 4, UNITS: 1, ROWS: 2 } },

@@ -185,6 +185,37 @@ describe('bad input', () => {
     expect(plan(256, 'gpu').variant).toMatch(/^step KL\d+xU8$/);
   });
 
+  it('a bidirectional layer takes a dispatch per direction on SwiftShader (ONE_DIR), one for both elsewhere; forcing chooses', () => {
+    const ON = { swiftshader: { emulated: true, laneGathers: true }, lavapipe: { emulated: true }, gpu: {} };
+    const shape = { cell: 'gru' as const, T: 3, B: 8, H: 64, D: 2, hasBias: true, hasH0: true, hasC0: false, wStrides: [64, 1] as [number, number] };
+    const plan = (on: keyof typeof ON, over?: Parameters<typeof planRecurrence>[1], s = shape) =>
+      planRecurrence(s, over, { ...LIMITS, emulated: false, ...ON[on] });
+    const sw = plan('swiftshader');
+    expect(sw.split).toBe(true);
+    expect(sw.constants.ONE_DIR).toBe(true);
+    expect(sw.plan(0, 0, 8, 1).grid).toEqual([4, 1, 1]);
+    expect(sw.plan(2, 1, 8, 1, 1).uniforms).toMatchObject({ step: 2, dir0: 1, stateBase: 2 * 8 * 64 });
+    for (const on of ['lavapipe', 'gpu'] as const) {
+      const r = plan(on);
+      expect([r.split, r.constants.ONE_DIR, r.plan(0, 0, 8, 1).grid[2]]).toEqual([false, false, 2]);
+    }
+    // One direction: ONE_DIR always (whh0 is its W_hh), one dispatch.
+    const one = plan('gpu', undefined, { ...shape, D: 1 });
+    expect([one.split, one.constants.ONE_DIR]).toEqual([false, true]);
+    // Forced either way, for each variant that steps; B = 1 steps on SwiftShader.
+    expect(plan('gpu', { constants: { gru: { ONE_DIR: true } } }).split).toBe(true);
+    expect(plan('swiftshader', { constants: { gru: { ONE_DIR: false } } }).split).toBe(false);
+    expect(plan('swiftshader', undefined, { ...shape, B: 1 }).variant).toBe('step');
+    expect(plan('swiftshader', undefined, { ...shape, B: 1 }).split).toBe(true);
+    // Persistent runs both directions in one dispatch: not split, and forcing a split is a ShapeError.
+    expect(plan('swiftshader', { variants: { gru: 'persistent' } }).split).toBe(false);
+    expect(() => plan('gpu', { variants: { gru: 'persistent' }, constants: { gru: { ONE_DIR: true } } })).toThrow(ShapeError);
+    expect(() => plan('gpu', { variants: { gru: 'persistent' }, constants: { gru: { ONE_DIR: true } } })).toThrow(
+      /gru: the persistent variant runs both directions in one dispatch, so ONE_DIR cannot split them \(D 2\)/,
+    );
+    expect(() => plan('gpu', { constants: { gru: { ONE_DIR: 1 } } })).toThrow(/gru: ONE_DIR is true \(a dispatch per direction\) or false \(one for both\); got 1/);
+  });
+
   it('a tile the shader or the device cannot take is a LimitError naming it', () => {
     const shape = { cell: 'gru' as const, T: 3, B: 8, H: 64, D: 2, hasBias: true, hasH0: true, hasC0: false, wStrides: [64, 1] as [number, number] };
     const tiled = (c: Record<string, number>) => () => planRecurrence(shape, { variants: { gru: 'tiled-vec4' }, constants: { gru: c } }, LIMITS);

@@ -70,14 +70,20 @@ export interface Recurrence {
   shader: Shader;
   entry: string;
   constants: Record<string, number | boolean>;
-  /** Dispatches per layer for the recurrence (T, or 1 when persistent). */
+  /** Dispatches per layer for the recurrence (T, or 1 when persistent), each split per direction when `split`. */
   dispatches: number;
+  /**
+   * A dispatch per direction: each binds its own direction's W_hh and b_hh as whh0 and bhh0 (plan's
+   * `dir`), so the shader's choice between the directions folds away (ONE_DIR).
+   */
+  split: boolean;
   /**
    * The tiled variants read h_prev from `hprev` (h0 at step 0) and write h to `hnext`, two buffers
    * that take turns (the last step's hnext is hN), rather than from out and to hN.
    */
   pingPong: boolean;
-  plan(step: number, layer: number, tStride: number, bStride: number): KernelPlan;
+  /** The dispatch of `step` (all directions, or direction `dir` alone when `split`). */
+  plan(step: number, layer: number, tStride: number, bStride: number, dir?: number): KernelPlan;
 }
 
 /** Rows of the tiled variants' register tile (MAX_BT in the shader). */
@@ -203,6 +209,25 @@ export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | 
   if (family === 'lstm') constants.HAS_C0 = s.hasC0;
   if (family === 'gru') constants.HAS_BIAS = s.hasBias;
   if (variant !== 'persistent') constants.BH = 1;
+  // ONE_DIR (a dispatch per direction, each binding its own W_hh as whh0) is the rule for a
+  // bidirectional layer on SwiftShader. It runs a workgroup's threads in the lanes of SIMD registers
+  // and, not knowing that the direction is the same in every lane, pays at each W_hh load for the
+  // choice between the two directions' buffers. Measured there as the cost of that choice (D = 1,
+  // where it always picks whh0): a step of the tiled-vec4 LSTM at B = 64, H = 128 (BT 16 x UT 4)
+  // took 2.4 to 2.6 ms of GPU time with the choice and 1.8 to 1.9 without it (medians of 5 x 48
+  // dispatches, three runs). On lavapipe a bidirectional LSTM of T = 16 ran as fast either way
+  // (B = 64, H = 128: 169 ms both; B = 8, H = 64: 6.0 ms in one dispatch, 6.6 split), and on a GPU
+  // the choice is uniform per workgroup, so both directions share a dispatch there. Forcing ONE_DIR
+  // (constants) chooses either way; the persistent variant runs both directions in one dispatch.
+  const forcedSplit = constants.ONE_DIR;
+  if (forcedSplit !== undefined && typeof forcedSplit !== 'boolean') {
+    throw new ShapeError(`${op}: ONE_DIR is true (a dispatch per direction) or false (one for both); got ${String(forcedSplit)}`);
+  }
+  if (forcedSplit === true && s.D === 2 && variant === 'persistent') {
+    throw new ShapeError(`${op}: the persistent variant runs both directions in one dispatch, so ONE_DIR cannot split them (D ${s.D})`);
+  }
+  const split = s.D === 2 && variant !== 'persistent' && (forcedSplit ?? limits.laneGathers === true);
+  constants.ONE_DIR = s.D === 1 || split;
   if (!tiled) constants.UT = 1;
   const entry = `rnn_${variant.replace('-', '_')}`;
   const storage = entryLayout(shader, entry).bindings.filter((b) => b.type !== 'uniform').length;
@@ -217,10 +242,11 @@ export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | 
   return {
     family, variant, shader, entry, constants,
     dispatches: variant === 'persistent' ? 1 : s.T,
+    split,
     pingPong: tiled,
-    plan: (step, layer, tStride, bStride) => ({
-      shader, entry, constants, grid, variant: label,
-      uniforms: { T: s.T, B: s.B, H: s.H, D: s.D, step, stateBase: layer * s.D * s.B * s.H, tStride, bStride, wStrideR, wStrideK },
+    plan: (step, layer, tStride, bStride, dir = 0) => ({
+      shader, entry, constants, grid: split ? [grid[0], grid[1], 1] : grid, variant: label,
+      uniforms: { T: s.T, B: s.B, H: s.H, D: s.D, step, stateBase: layer * s.D * s.B * s.H, tStride, bStride, wStrideR, wStrideK, dir0: dir },
     }),
   };
 }

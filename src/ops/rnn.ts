@@ -135,18 +135,24 @@ function lowerRnn(ctx: LowerCtx, n: RnnGraphNode): Val[] {
     const bind = recurrenceBind(rec, xproj, whh, bhh, c0, out, cN);
     const cWrites = cN === undefined ? [] : [cN];
     if (rec.pingPong) hOther ??= ctx.slot('temp', name, state, 'f32');
+    // A split recurrence binds each direction's W_hh and b_hh as whh0 and bhh0 in a dispatch of its own.
+    const dirs = rec.split ? [0, 1] : [undefined];
+    const dirBind = (d: number | undefined): Bind => (d === undefined ? bind
+      : { ...bind, whh0: whh[d], whh1: whh[d], ...(bind.bhh0 === 'dummy' ? {} : { bhh0: bhh[d], bhh1: bhh[d] }) });
     for (let s = 0; s < rec.dispatches; s++) {
-      const what = rec.variant === 'persistent' ? `all ${T} steps` : `step ${s}`;
-      const label = `${name} layer ${l} ${what} [B ${B}, H ${H}, D ${D}]`;
-      const count = rec.dispatches === 1 ? rows * D * H : B * D * H;
-      const plan = rec.plan(s, l, tStride, bStride);
-      if (rec.pingPong) {
-        // Step s writes hN when T - 1 - s is even, so the last step writes hN; it reads what step s - 1 wrote.
-        const writesTo = (k: number) => ((T - 1 - k) % 2 === 0 ? hN : hOther!);
-        const hprev = s > 0 ? writesTo(s - 1) : h0;
-        ctx.step(label, plan, { ...bind, hprev, hnext: writesTo(s) }, [out, writesTo(s), ...cWrites], count);
-      } else {
-        ctx.step(label, plan, { ...bind, h0, hN }, [out, hN, ...cWrites], count);
+      for (const d of dirs) {
+        const what = rec.variant === 'persistent' ? `all ${T} steps` : `step ${s}`;
+        const label = `${name} layer ${l} ${what} [B ${B}, H ${H}, D ${D}]${d === undefined ? '' : ` direction ${d}`}`;
+        const count = (rec.dispatches === 1 ? rows * D * H : B * D * H) / dirs.length;
+        const plan = rec.plan(s, l, tStride, bStride, d);
+        if (rec.pingPong) {
+          // Step s writes hN when T - 1 - s is even, so the last step writes hN; it reads what step s - 1 wrote.
+          const writesTo = (k: number) => ((T - 1 - k) % 2 === 0 ? hN : hOther!);
+          const hprev = s > 0 ? writesTo(s - 1) : h0;
+          ctx.step(label, plan, { ...dirBind(d), hprev, hnext: writesTo(s) }, [out, writesTo(s), ...cWrites], count);
+        } else {
+          ctx.step(label, plan, { ...dirBind(d), h0, hN }, [out, hN, ...cWrites], count);
+        }
       }
     }
     input = contiguous(out, l === L - 1 ? n.shape : [rows, D * H]);
