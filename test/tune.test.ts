@@ -9,7 +9,7 @@ import { Graph, Runtime, fileTuneStore, memoryTuneStore, type Feeds } from '../s
 import type { GpuExecutable } from '../src/graph/executor';
 import { plainLimits } from '../src/runtime/gpu';
 import { Tuner } from '../src/runtime/tune';
-import { bucket, feedScale, randomFeeds } from '../src/runtime/tune-graph';
+import { bucket, candidatesOf, feedScale, randomFeeds } from '../src/runtime/tune-graph';
 import { randn } from './parity';
 import { tuneLines } from '../bench/tune';
 import type { BenchRow } from '../bench/suite';
@@ -131,6 +131,24 @@ describe('tuning in Node', () => {
     expect(max(mm.in2 as Float32Array)).toBeGreaterThan(0.9);
     // The same seed gives the same draws, scaled.
     expect(Array.from(rnn.in1 as Float32Array).map((v) => v * 8)).toEqual(Array.from(mm.in1 as Float32Array).map((v) => Math.fround(v)));
+  });
+
+  it("a bidirectional recurrence's candidates try the other side of the rule's direction split (ONE_DIR)", () => {
+    const g = new Graph();
+    const H = 8, x = g.input('x', [5, 3, 4]);
+    const w = (name: string, shape: number[]) => g.input(`${name}${g.inputs.size}`, shape);
+    const p = (sfx: string) => ({ [`weight_ih_l0${sfx}`]: w(`wi${sfx}`, [4 * H, 4]), [`weight_hh_l0${sfx}`]: w(`wh${sfx}`, [4 * H, H]) });
+    const bi = g.lstm(x, { ...p(''), ...p('_reverse') }, { hiddenSize: H, bidirectional: true, bias: false });
+    const one = g.lstm(x, p(''), { hiddenSize: H, bias: false });
+    g.output('bi', bi.output);
+    g.output('one', one.output);
+    const ir = g;
+    const rnns = ir.nodes.filter((n) => n.node.op === 'rnn');
+    const split = (lim: { laneGathers?: boolean }, n: (typeof rnns)[number]) =>
+      candidatesOf('lstm', n, ir, lim).filter((c) => 'ONE_DIR' in c.constants).map((c) => `${c.variant} ${JSON.stringify(c.constants)}`);
+    expect(split({ laneGathers: true }, rnns[0])).toEqual(['tiled-vec4 {"BT":3,"ONE_DIR":false}']);
+    expect(split({}, rnns[0])).toEqual(['tiled-vec4 {"BT":3,"ONE_DIR":true}']);
+    expect(split({ laneGathers: true }, rnns[1])).toEqual([]);
   });
 
   it('the shape class buckets each dim: 1 stays, the rest round up to a power of two', () => {

@@ -62,6 +62,7 @@ export function candidatesOf(kind: string, n: GraphNode, graph: GraphIR, limits:
     case 'rnn': {
       const x = graph.nodes[n.inputs[0]].shape;
       const B = n.node.op === 'rnn' && n.node.batchFirst ? x[0] : x[1];
+      const bidirectional = n.node.op === 'rnn' && n.node.bidirectional;
       // The widest tiles (16 rows, 4 units a thread) only where loads are gathered lane by lane
       // (SwiftShader): elsewhere they run no faster, and lavapipe's LLVM took 50 s to compile one.
       const wide = limits.laneGathers === true;
@@ -71,6 +72,9 @@ export function candidatesOf(kind: string, n: GraphNode, graph: GraphIR, limits:
         ...bts.map((bt) => c('tiled', { BT: bt })), ...bts.map((bt) => c('tiled-vec4', { BT: bt })),
         // The register tile's width: one unit a thread, as a GPU's rule, and four, as SwiftShader's.
         ...(wide ? [1, 4].map((ut) => c('tiled-vec4', { BT: Math.min(B, 16), UT: ut })) : []),
+        // Two directions: the other side of the rule's split (ONE_DIR: a dispatch per direction on
+        // SwiftShader, one for both elsewhere).
+        ...(bidirectional ? bts.map((bt) => c('tiled-vec4', { BT: bt, ONE_DIR: !wide })) : []),
       ];
     }
     case 'softmax':
