@@ -214,8 +214,8 @@ export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | 
   // and, not knowing that the direction is the same in every lane, pays at each W_hh load for the
   // choice between the two directions' buffers. Measured there as the cost of that choice (D = 1,
   // where it always picks whh0): a step of the tiled-vec4 LSTM at B = 64, H = 128 (BT 16 x UT 4)
-  // took 2.4 to 2.6 ms of GPU time with the choice and 1.8 to 1.9 without it (medians of 5 x 48
-  // dispatches, three runs). On lavapipe a bidirectional LSTM of T = 16 ran as fast either way
+  // took 2.4 to 2.6 ms of GPU time with the choice (five runs) and 1.8 to 2.0 without it (eight
+  // runs), each run the median of 5 to 9 passes of 48 dispatches. On lavapipe a bidirectional LSTM of T = 16 ran as fast either way
   // (B = 64, H = 128: 169 ms both; B = 8, H = 64: 6.0 ms in one dispatch, 6.6 split), and on a GPU
   // the choice is uniform per workgroup, so both directions share a dispatch there. Forcing ONE_DIR
   // (constants) chooses either way; the persistent variant runs both directions in one dispatch.
