@@ -33,8 +33,8 @@
 // State element (d, b, j) of this layer sits at stateBase + (d*B + b)*H + j.
 // A binding counts as used wherever it is named, even in a branch CELL folds away, so kernels/rnn.ts
 // turns the declarations of the operands a cell lacks (c0, cN; bhh0, bhh1) into private stand-ins: an
-// LSTM or GRU entry binds 8 storage buffers, the WebGPU default limit, and an RNN 6. x_vec4 is x read
-// as vec4 (one binding: an entry names one of the two).
+// LSTM or GRU entry binds 8 storage buffers, the WebGPU default limit, and an RNN 6. whh0_vec4,
+// whh1_vec4 and hprev_vec4 read whh0, whh1 and hprev as vec4 (an entry names one of each pair).
 //
 // Entry points (variants):
 //   rnn_step        one dispatch per timestep; grid (ceil(H/UNITS), B, D). A workgroup owns UNITS
