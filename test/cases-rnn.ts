@@ -29,7 +29,10 @@ export interface RnnSpec {
   variant?: RnnVariant;
   /** Override constants (KL lanes per dot product, UNITS per tile): the k-split path a GPU gets. */
   lanes?: { KL: number; UNITS: number };
-  /** Override constants of the tiled variant: BT rows x UT units per thread, UNITS x ROWS threads per workgroup. */
+  /**
+   * Override constants of the tiled variant (BT rows x UT units per thread, UNITS x ROWS threads per
+   * workgroup), and ONE_DIR for any variant that steps (a dispatch per direction, or one for both).
+   */
   tile?: { BT?: number; UT?: number; UNITS?: number; ROWS?: number; ONE_DIR?: boolean };
 }
 

@@ -142,10 +142,9 @@ describe('tuning in Node', () => {
     const one = g.lstm(x, p(''), { hiddenSize: H, bias: false });
     g.output('bi', bi.output);
     g.output('one', one.output);
-    const ir = g;
-    const rnns = ir.nodes.filter((n) => n.node.op === 'rnn');
+    const rnns = g.nodes.filter((n) => n.node.op === 'rnn');
     const split = (lim: { laneGathers?: boolean }, n: (typeof rnns)[number]) =>
-      candidatesOf('lstm', n, ir, lim).filter((c) => 'ONE_DIR' in c.constants).map((c) => `${c.variant} ${JSON.stringify(c.constants)}`);
+      candidatesOf('lstm', n, g, lim).filter((c) => 'ONE_DIR' in c.constants).map((c) => `${c.variant} ${JSON.stringify(c.constants)}`);
     expect(split({ laneGathers: true }, rnns[0])).toEqual(['tiled-vec4 {"BT":3,"ONE_DIR":false}']);
     expect(split({}, rnns[0])).toEqual(['tiled-vec4 {"BT":3,"ONE_DIR":true}']);
     expect(split({ laneGathers: true }, rnns[1])).toEqual([]);
