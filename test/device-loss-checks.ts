@@ -94,6 +94,42 @@ export const DEVICE_LOSS_CHECKS: Record<string, (create: Create) => Promise<Figu
     return figures;
   },
 
+  async 'direct prefill() and step() ride out a loss: the cache is refilled and the logits are the uninterrupted ones'(create) {
+    const { rt, events } = await watched(create);
+    const dec = await GptDecoder.create(rt, tinyGpt(), { maxLen: 20 });
+    const prompt = Int32Array.from([5, 6, 7, 8]);
+    const steps = [9, 10, 11, 12].map((t) => Int32Array.of(t));
+    const want = [await dec.prefill(prompt, 4)];
+    for (const ids of steps) want.push(await dec.step(ids));
+    const figures: Figures = {};
+    // Lost between two steps: the next step refills the new device's cache (the prompt, then the two
+    // steps before it), then runs.
+    const got = [await dec.prefill(prompt, 4), await dec.step(steps[0]), await dec.step(steps[1])];
+    rt.device!.destroy();
+    const t0 = performance.now();
+    got.push(await dec.step(steps[2]));
+    figures['step() after a loss, refill included, ms'] = performance.now() - t0;
+    got.push(await dec.step(steps[3]));
+    got.forEach((g, i) => close(g, want[i], `logits ${i} with a loss before step 3`));
+    assert(dec.cached === 8, `positions cached: ${dec.cached}, want 8`);
+    // Lost right after prefill(): the first step refills the prompt.
+    await dec.prefill(prompt, 4);
+    rt.device!.destroy();
+    close(await dec.step(steps[0]), want[1], 'the first step after a loss');
+    // Lost after generate(): a step() on from its tokens refills the prompt and every generated step.
+    const gen = await dec.generate([[5, 6, 7, 8]], { maxNewTokens: 3 });
+    const next = Int32Array.of(gen.tokens[0][6]);
+    const uninterrupted = await dec.generate([[5, 6, 7, 8]], { maxNewTokens: 3 }).then(() => dec.step(next));
+    await dec.generate([[5, 6, 7, 8]], { maxNewTokens: 3 });
+    rt.device!.destroy();
+    close(await dec.step(next), uninterrupted, 'a step after generate() and a loss');
+    await lossesReported(events, 3);
+    assert(rt.deviceLosses === 3, `deviceLosses ${rt.deviceLosses}, want 3`);
+    dec.destroy();
+    rt.destroy();
+    return figures;
+  },
+
   async 'a loss during compile(): the compile finishes on the new device, or a retry does'(create) {
     const { rt, events } = await watched(create);
     const g = manyPipelines();

@@ -66,6 +66,13 @@ export interface GenerateResult {
 export class GptDecoder {
   private readonly prefills = new Map<number, Executable>();
   private length = 0;
+  /**
+   * What the cache holds, so that a loss can be ridden out: the prompt of the last prefill and the
+   * ids of each step since, replayed into a new cache (greedy feeds: their outputs are not used).
+   */
+  private history: { ids: Int32Array; promptLen: number; steps: Int32Array[] } | null = null;
+  /** Rebuilds for prefill() and step() (generate() makes its own, then hands it on). */
+  private replay = this.newReplay('GptDecoder');
   /** prefill, step and generate share one KV cache: calls run one at a time, in call order. */
   private readonly serial = new Serial();
   /** generate() leaves logits on the GPU (a GPU runtime): its steps read back token ids only. */
@@ -103,10 +110,30 @@ export class GptDecoder {
     return this.length;
   }
 
-  /** Clears the cache and runs the prompt ids [batch, P]; returns the last position's logits [batch, vocab]. */
+  /**
+   * Clears the cache and runs the prompt ids [batch, P]; returns the last position's logits [batch,
+   * vocab]. After a device loss, this and later step() calls refill the new device's cache (the
+   * prompt, then the ids stepped since) before they run.
+   */
   prefill(ids: Int32Array, promptLen: number): Promise<Float32Array> {
     const own = ids instanceof Int32Array ? ids.slice() : ids;
-    return this.serial.run(async () => (await this.prefill_(own, promptLen)).logits as Float32Array);
+    return this.serial.run(async () => {
+      this.replay = this.newReplay('GptDecoder.prefill');
+      this.history = null;
+      const out = await this.replay.run(() => this.prefill_(own, promptLen), 0);
+      this.history = { ids: own, promptLen, steps: [] };
+      return out.logits as Float32Array;
+    });
+  }
+
+  /** A cache rebuild from `history`: its prompt, then its steps up to position upTo - 1. */
+  private newReplay(what: string): CacheReplay {
+    return new CacheReplay(() => this.rt.deviceLosses, async (upTo) => {
+      const h = this.history;
+      if (!h) return;
+      await this.prefill_(h.ids, h.promptLen, this.greedyFeeds_());
+      for (let k = 0; k < upTo - h.promptLen; k++) await this.step_(h.steps[k], this.greedyFeeds_());
+    }, what);
   }
 
   /** Runs the prompt; with `pick`, the next tokens are chosen on the GPU and only they are read back. */
@@ -134,7 +161,11 @@ export class GptDecoder {
   /** Appends one token per sequence (ids [batch]); returns the logits [batch, vocab] it predicts. */
   step(ids: Int32Array): Promise<Float32Array> {
     const own = ids instanceof Int32Array ? ids.slice() : ids;
-    return this.serial.run(async () => (await this.step_(own)).logits as Float32Array);
+    return this.serial.run(async () => {
+      const out = await this.replay.run(() => this.step_(own), this.length);
+      this.history?.steps.push(own);
+      return out.logits as Float32Array;
+    });
   }
 
   private async step_(ids: Int32Array, pick?: PickFeeds): Promise<Record<string, unknown>> {
@@ -180,13 +211,15 @@ export class GptDecoder {
     });
     const tokens = prompt.map((p) => p.slice());
     const ids = Int32Array.from(prompt.flat());
-    const replay = new CacheReplay(() => this.rt.deviceLosses, async (upTo) => {
-      await this.prefill_(ids, P, this.greedyFeeds_());
-      for (let k = P; k < upTo; k++) await this.step_(Int32Array.from(tokens, (t) => t[k]), this.greedyFeeds_());
-    }, 'GptDecoder.generate');
+    // The rebuilds go by `history`, so step() calls after this one ride out a loss too.
+    const replay = this.newReplay('GptDecoder.generate');
+    this.replay = replay;
+    this.history = null;
     const t0 = performance.now();
     const first = pick();
     let out = await replay.run(() => this.prefill_(ids, P, first), 0);
+    const history = { ids, promptLen: P, steps: [] as Int32Array[] };
+    this.history = history;
     const prefillMs = performance.now() - t0;
     const stepMs: number[] = [];
     const done = new Array<boolean>(B).fill(false);
@@ -201,7 +234,9 @@ export class GptDecoder {
       const s = performance.now();
       const feeds = pick();
       const at = tokens[0].length - 1; // the position this step writes
-      out = await replay.run(() => this.step_(Int32Array.from(next), feeds), at);
+      const stepIds = Int32Array.from(next);
+      out = await replay.run(() => this.step_(stepIds, feeds), at);
+      history.steps.push(stepIds);
       stepMs.push(performance.now() - s);
     }
     const total = stepMs.reduce((a, b) => a + b, 0);

@@ -8,7 +8,7 @@ import { DeviceLostError } from '../errors';
 const MAX_RECOVERIES = 3;
 
 export class CacheReplay {
-  /** Cache rebuilds so far. */
+  /** Cache rebuilds so far, over every call. */
   recoveries = 0;
   /** The runtime's loss count when the cache was last filled; -1 before the first fill. */
   private cacheAt = -1;
@@ -28,6 +28,7 @@ export class CacheReplay {
    * 0), until it completes with no loss seen since the cache was filled.
    */
   async run<T>(fn: () => Promise<T>, cacheLen: number): Promise<T> {
+    let lost = 0;
     for (;;) {
       try {
         if (this.cacheAt >= 0 && this.losses() !== this.cacheAt) {
@@ -42,8 +43,9 @@ export class CacheReplay {
       } catch (e) {
         if (!(e instanceof DeviceLostError && e.recovering)) throw e;
       }
-      if (++this.recoveries > MAX_RECOVERIES) {
-        throw new DeviceLostError(`${this.what}: the device was lost ${this.recoveries} times in one call; giving up`);
+      this.recoveries++;
+      if (++lost > MAX_RECOVERIES) {
+        throw new DeviceLostError(`${this.what}: the device was lost ${lost} times in one call; giving up`);
       }
     }
   }
