@@ -228,6 +228,7 @@ export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | 
   }
   const split = s.D === 2 && variant !== 'persistent' && (forcedSplit ?? limits.laneGathers === true);
   constants.ONE_DIR = s.D === 1 || split;
+  if (split) grid[2] = 1;
   if (!tiled) constants.UT = 1;
   const entry = `rnn_${variant.replace('-', '_')}`;
   const storage = entryLayout(shader, entry).bindings.filter((b) => b.type !== 'uniform').length;
@@ -245,7 +246,7 @@ export function planRecurrence(s: RecurrenceShape, overrides: KernelOverrides | 
     split,
     pingPong: tiled,
     plan: (step, layer, tStride, bStride, dir = 0) => ({
-      shader, entry, constants, grid: split ? [grid[0], grid[1], 1] : grid, variant: label,
+      shader, entry, constants, grid, variant: label,
       uniforms: { T: s.T, B: s.B, H: s.H, D: s.D, step, stateBase: layer * s.D * s.B * s.H, tStride, bStride, wStrideR, wStrideK, dir0: dir },
     }),
   };
