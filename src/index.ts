@@ -16,6 +16,7 @@ export type { Executable, ExecStats, Feeds, Feed } from './graph/executable';
 export { GpuOutput, type RunFeeds, type RunOptions } from './graph/io-binding';
 export type { SampleOptions } from './ops/sample';
 export type { CompileOptions } from './graph/executor';
+export type { TimestampMode } from './graph/timer';
 export type { KernelDefinition, PlanArgs, TensorInfo, UserDispatch } from './kernels/user';
 export type { KernelRegistry } from './runtime/kernels';
 // Types that the signatures above use, exported so that code (and the API reference) can name them.

@@ -1,7 +1,8 @@
 // Run-time defect checks shared by Node (test/defects.test.ts) and Chromium (the defects page): each
 // takes a runtime (GPU or CPU reference) and throws on the first thing that is not as it should be.
 // Plain asserts, no vitest, so the page can run them as they are.
-import { DestroyedError, GPT2LMHeadModel, GptDecoder, Graph, InputError, Runtime, SeqgpuError } from '../src/index';
+import { DestroyedError, GPT2LMHeadModel, GptDecoder, Graph, InputError, LimitError, Runtime, SeqgpuError } from '../src/index';
+import { liveBuffers } from '../src/testing';
 import { randn } from './parity';
 
 export interface RuntimeKit {
@@ -128,6 +129,50 @@ export const DEFECT_CHECKS: Record<string, (kit: RuntimeKit) => Promise<void>> =
     eq((await exe.run({ index: new Int32Array([0, 4, 2, 0]), x })).y, [14, 12], 'in range');
     await rejects(() => exe.run({ index: new Int32Array([0, 5, 2, 0]), x }), InputError, /^gather: index \[2\] computed in the graph hold 5/, 'index 5');
     exe.destroy();
+  },
+
+  async "timestamps 'dispatch' time each step, sum to gpuMs and change no output; bad modes and too many dispatches are rejected"({ rt }) {
+    const g = new Graph();
+    const w = g.constant(randn(17 * 33, 7), [17, 33]);
+    g.output('y', g.softmax(g.linear(g.input('x', [5, 33]), w), -1));
+    const feeds = { x: randn(5 * 33, 8, 10) };
+    const plain = await rt.compile(g, { timestamps: true });
+    const timed = await rt.compile(g, { timestamps: 'dispatch' });
+    const want = (await plain.run(feeds)).y;
+    for (let i = 0; i < 2; i++) eq((await timed.run(feeds)).y, want, `run ${i + 1} timed per dispatch`);
+    const s = timed.stats;
+    if (!rt.device || !rt.device.features.has('timestamp-query')) {
+      // The CPU reference, or an adapter without timestamps: nothing is timed, and nothing says it was.
+      const got = JSON.stringify([s.gpuMs, s.stepGpuMs, plain.stats.gpuMs]);
+      if (got !== '[null,null,null]') throw new Error(`without timestamp-query: gpuMs, stepGpuMs and the plain gpuMs are ${got}, want nulls`);
+    } else {
+      const steps = s.stepGpuMs;
+      if (!steps || steps.length !== timed.steps.length || timed.steps.length < 2) {
+        throw new Error(`stepGpuMs ${JSON.stringify(steps)} for the steps ${JSON.stringify(timed.steps)}`);
+      }
+      if (!steps.every((t) => Number.isFinite(t) && t >= 0)) throw new Error(`stepGpuMs ${JSON.stringify(steps)}`);
+      const sum = steps.reduce((a, b) => a + b, 0);
+      if (!(sum > 0) || Math.abs(sum - s.gpuMs!) > 1e-9 * Math.max(1, sum)) throw new Error(`gpuMs ${s.gpuMs} against the steps' sum ${sum}`);
+      if (plain.stats.stepGpuMs !== null || !(plain.stats.gpuMs! > 0)) {
+        throw new Error(`timestamps: true gave gpuMs ${plain.stats.gpuMs} and stepGpuMs ${JSON.stringify(plain.stats.stepGpuMs)}`);
+      }
+    }
+    timed.destroy();
+    plain.destroy();
+
+    const before = rt.device ? liveBuffers(rt) : 0;
+    await rejects(() => rt.compile(g, { timestamps: 'dispatches' as never }), InputError,
+      /^compile: timestamps must be true, false or 'dispatch'; got "dispatches"$/, 'a misspelt mode');
+    if (rt.device) {
+      // 2049 softmaxes, a dispatch each: 4098 queries, past the query set's 4096.
+      const long = new Graph();
+      let y = long.input('x', [1, 3]);
+      for (let i = 0; i < 2049; i++) y = long.softmax(y, -1);
+      long.output('y', y);
+      await rejects(() => rt.compile(long, { timestamps: 'dispatch' }), LimitError,
+        /^compile: timestamps 'dispatch' takes two queries per dispatch; this graph's 2049 dispatches need 4098, and a query set holds 4096/, '2049 dispatches');
+      eq([liveBuffers(rt)], [before], 'live buffers after the rejected compiles');
+    }
   },
 
   async 'two generate() calls in flight on one GptDecoder give the tokens each gives alone'({ rt }) {

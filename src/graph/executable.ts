@@ -27,8 +27,13 @@ export interface ExecStats {
    * Buffers shared with other executables count in each. 0 on the CPU reference.
    */
   weightBytes: number;
-  /** GPU time of the last run's compute pass in ms, when compiled with { timestamps: true } on a device that has them. */
+  /** GPU time of the last run's compute work in ms, when compiled with { timestamps: true } or 'dispatch' on a device that has them. */
   gpuMs: number | null;
+  /**
+   * GPU time in ms of each dispatch of the last run, in the order of `steps`, when compiled with
+   * { timestamps: 'dispatch' } on a device that has timestamps; else null.
+   */
+  stepGpuMs: number[] | null;
   /** Host ms of the last run spent writing inputs and encoding commands (GPU runtimes; else null). */
   encodeMs: number | null;
   /** Host ms of the last run's queue.submit call. */

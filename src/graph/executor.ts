@@ -1,7 +1,8 @@
 // A compiled graph on the GPU. Compile builds every pipeline, buffer, uniform and bind group once;
-// run writes the inputs, encodes every dispatch into one pass of one encoder, submits once and reads
-// the outputs back. An input past the binding limit is written in parts, and an output past it is
-// read back from its parts and joined (graph/split.ts). After a device loss and recovery, the next
+// run writes the inputs, encodes every dispatch into one pass of one encoder (a pass each when timed
+// per dispatch: graph/timer.ts), submits once and reads the outputs back. An input past the binding
+// limit is written in parts, and an output past it is read back from its parts and joined
+// (graph/split.ts). After a device loss and recovery, the next
 // call builds it all again on the new device from the plan, whose constants hold the host copies
 // of the weights; states come back zeroed and stateLost says so.
 import { DeviceLostError, GpuError, InputError, ShapeError, fmtShape } from '../errors';
@@ -18,6 +19,7 @@ import { Serial } from './serial';
 import { checkRange } from './executable';
 import { extractPart, scatterPart, type PartRange } from './split';
 import { GpuOutput, bindGpu, boundBuffersError, type Binding, type RunFeeds, type RunOptions } from './io-binding';
+import { PassTimer, checkTimestamps, encodePass, type Dispatch, type TimestampMode } from './timer';
 
 /**
  * Options of {@link Runtime.compile}: forced kernel variants and override constants (for tests and
@@ -29,22 +31,18 @@ export interface CompileOptions extends KernelOverrides {
    * name and shape (e.g. a prefill graph and a decode-step graph sharing one KV cache).
    */
   shareStateWith?: Executable;
-  /** Time the pass with timestamp queries (when the device has them); stats.gpuMs then holds it. */
-  timestamps?: boolean;
+  /**
+   * Time the run with timestamp queries, where the device has them: true times the run's one pass
+   * (stats.gpuMs); 'dispatch' gives each dispatch a pass of its own and times each
+   * (stats.stepGpuMs, in the order of exe.steps, and their sum in stats.gpuMs).
+   */
+  timestamps?: TimestampMode;
   /**
    * Variant choice by measurement (README, Tuning). true: time every kernel signature the runtime's
    * table lacks, save the fastest, then use the table. false: the built-in rule alone, the table
    * unread. Default (the runtime's `tune` option, else): use the table's choices, timing nothing.
    */
   tune?: boolean;
-}
-
-
-interface Dispatch {
-  label: string;
-  pipeline: GPUComputePipeline;
-  bindGroup: GPUBindGroup;
-  grid: [number, number, number];
 }
 
 export class GpuExecutable implements Executable {
@@ -60,7 +58,7 @@ export class GpuExecutable implements Executable {
   private stateBuffers = new Map<string, { buffer: GPUBuffer; bytes: number; shape: number[] }>();
   /** Each output's buffers to read back: one, or its parts (`part` says where each goes). */
   private outputs = new Map<string, { n: number; int: boolean; reads: { src: GPUBuffer; staging: GPUBuffer; bytes: number; n: number; part?: PartRange }[] }>();
-  private timer?: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer };
+  private timer?: PassTimer;
   /** Flags of indices computed in the graph (Plan.flags): cleared, raised by kernels, read back each run. */
   private flags?: { buffer: GPUBuffer; read: GPUBuffer; bytes: number };
   /** Outputs kept on the GPU (run's keepOnGpu): a buffer each, made at the first run that keeps it. */
@@ -87,7 +85,7 @@ export class GpuExecutable implements Executable {
   ) {
     this.outputNames = [...graph.outputs.keys()];
     this.stats = {
-      dispatches: 0, submits: 0, bytesAllocated: 0, gpuMs: null, encodeMs: null, submitMs: null,
+      dispatches: 0, submits: 0, bytesAllocated: 0, gpuMs: null, stepGpuMs: null, encodeMs: null, submitMs: null,
       peakBytes: plan.pool.reduce((a, b) => a + b, 0),
       naiveBytes: plan.naiveBytes,
       weightBytes: 0,
@@ -106,6 +104,7 @@ export class GpuExecutable implements Executable {
     await ctx.ready();
     ctx.check('compile');
     const plan = planGraph(graph, ctx.limits, opts, user, choose); // shape and limit errors: nothing built yet
+    checkTimestamps(opts.timestamps, plan.steps.filter((s) => s.numel > 0).length);
     // A compile holds no state, so one cut short by a device loss starts again on the new device.
     for (let attempt = 0; ; attempt++) {
       const exe = new GpuExecutable(ctx, graph, plan, opts);
@@ -277,7 +276,7 @@ export class GpuExecutable implements Executable {
         out[name] = joined;
       }
     }
-    if (this.timer) this.stats.gpuMs = this.readTimer_();
+    if (this.timer) ({ gpuMs: this.stats.gpuMs, perDispatch: this.stats.stepGpuMs } = this.timer.times(this.dispatches.length));
     this.stats.dispatches = this.dispatches.length;
     this.stats.submits = 1;
     this.stats.encodeMs = encodeMs;
@@ -310,41 +309,18 @@ export class GpuExecutable implements Executable {
       const done = this.timer ? this.timer.read.mapAsync(GPUMapMode.READ) : device.queue.onSubmittedWorkDone();
       const [error] = await Promise.all([scopeError, done]);
       const wallMs = (performance.now() - t0) / reps;
-      const gpuMs = this.timer ? this.readTimer_() / reps : null;
+      // Timed per dispatch, the times read are the last repetition's alone.
+      const t = this.timer?.times(this.dispatches.length);
+      const gpuMs = t ? (t.perDispatch ? t.gpuMs : t.gpuMs / reps) : null;
       if (error) throw error;
       return { gpuMs, wallMs };
     });
   }
 
-  /**
-   * The compute pass of a run (or of tuning: every dispatch `reps` times), timestamped into the
-   * timer's read buffer when the executable was compiled with timestamps.
-   */
+  /** The compute work of a run (or of tuning: every dispatch `reps` times), timed when compiled with timestamps. */
   private encodePass_(enc: GPUCommandEncoder, label: string, reps = 1): void {
-    const pass = enc.beginComputePass({
-      label,
-      timestampWrites: this.timer ? { querySet: this.timer.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined,
-    });
-    for (let r = 0; r < reps; r++) {
-      for (const d of this.dispatches) {
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, d.bindGroup);
-        pass.dispatchWorkgroups(...d.grid);
-      }
-    }
-    pass.end();
-    if (this.timer) {
-      enc.resolveQuerySet(this.timer.set, 0, 2, this.timer.resolve, 0);
-      enc.copyBufferToBuffer(this.timer.resolve, 0, this.timer.read, 0, 16);
-    }
-  }
-
-  /** The pass's GPU ms from the mapped timer read buffer, which it unmaps. */
-  private readTimer_(): number {
-    const t = new BigInt64Array(this.timer!.read.getMappedRange());
-    const ms = Number(t[1] - t[0]) / 1e6;
-    this.timer!.read.unmap();
-    return ms;
+    if (this.timer) this.timer.encode(enc, label, this.dispatches, reps);
+    else encodePass(enc, label, this.dispatches, reps);
   }
 
   resetState(): void {
@@ -397,7 +373,7 @@ export class GpuExecutable implements Executable {
   private freeBuffers_(): void {
     for (const b of this.buffers) b.destroy();
     for (const b of this.shared) this.ctx.release(b);
-    this.timer?.set.destroy();
+    this.timer?.destroy();
     this.buffers = [];
     this.shared = [];
   }
@@ -519,11 +495,7 @@ export class GpuExecutable implements Executable {
         this.outputs.set(name, { n, int: o.dtype !== 'f32', reads });
       }
       if (opts.timestamps && device.features.has('timestamp-query')) {
-        this.timer = {
-          set: device.createQuerySet({ label: 'seqgpu pass time', type: 'timestamp', count: 2 }),
-          resolve: this.buffer_('seqgpu timestamps', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC),
-          read: this.buffer_('seqgpu timestamps readback', 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
-        };
+        this.timer = new PassTimer(device, opts.timestamps === 'dispatch', this.dispatches.length, (l, n, u) => this.buffer_(l, n, u));
       }
     });
   }

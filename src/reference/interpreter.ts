@@ -11,7 +11,7 @@ import { OPS } from '../ops/registry';
 import type { Value } from './core';
 
 export class CpuExecutable implements Executable {
-  readonly stats: ExecStats = { dispatches: 0, submits: 0, bytesAllocated: 0, peakBytes: 0, naiveBytes: 0, weightBytes: 0, gpuMs: null, encodeMs: null, submitMs: null, readbackBytes: 0 };
+  readonly stats: ExecStats = { dispatches: 0, submits: 0, bytesAllocated: 0, peakBytes: 0, naiveBytes: 0, weightBytes: 0, gpuMs: null, stepGpuMs: null, encodeMs: null, submitMs: null, readbackBytes: 0 };
   readonly outputNames: string[];
   /** The CPU has no device to lose: always false. */
   readonly stateLost = false;

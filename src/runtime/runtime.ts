@@ -5,6 +5,7 @@ import { HostLife, type Executable } from '../graph/executable';
 import { GpuExecutable, type CompileOptions } from '../graph/executor';
 import type { Graph } from '../graph/graph';
 import { CpuExecutable } from '../reference/interpreter';
+import { checkTimestamps } from '../graph/timer';
 import { GpuContext, checkEngineLimits, plainLimits, type DeviceLossEvent, type EngineLimits } from './gpu';
 import { KernelRegistry } from './kernels';
 import { Tuner, type TuneMode, type TuneStats } from './tune';
@@ -178,6 +179,7 @@ export class Runtime {
 
   /** Checks shapes and limits, plans buffers, builds pipelines and bind groups: once per graph. */
   async compile(graph: Graph, opts: CompileOptions = {}): Promise<Executable> {
+    checkTimestamps(opts.timestamps, 0);
     if (!this.ctx) {
       this.host.check('compile');
       return new CpuExecutable(graph, this.host, opts.shareStateWith);
