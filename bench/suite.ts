@@ -40,6 +40,11 @@ export interface BenchRow {
    * and awaited (Roofline.busyRoundTripMs), timed in the same turns as the case's impls.
    */
   floorMs: number | null;
+  /**
+   * A recurrent row's seqgpu GPU time split by dispatch (compile's timestamps: 'dispatch', medians
+   * of its own runs): the input projections' GEMMs and the fused recurrent steps.
+   */
+  profile?: { projectionMs: number; stepsMs: number; runs: number };
 }
 
 export interface BenchResult {
@@ -67,6 +72,26 @@ export async function timeRuns(fn: () => Promise<unknown>, budgetMs: number, min
     ms.push(performance.now() - t0);
   }
   return ms;
+}
+
+/**
+ * The GPU time of an executable compiled with timestamps: 'dispatch', split into the dispatches
+ * labelled as input projections and the rest: medians over `runs` runs, the first one checked.
+ */
+async function profileSteps(
+  exe: Executable, feeds: Feeds, want: Record<string, Float32Array>, tol: Tolerance, what: string, runs: number,
+): Promise<{ projectionMs: number; stepsMs: number; runs: number } | undefined> {
+  const proj: number[] = [], steps: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const out = await exe.run(feeds);
+    if (i === 0) checkOutputs(`${what} (timestamps per dispatch)`, out, want, tol);
+    const each = exe.stats.stepGpuMs;
+    if (!each || !each.every((t) => t > 0)) return undefined;
+    const isProj = exe.steps.map((label) => label.includes('input projection'));
+    proj.push(each.reduce((a, t, j) => a + (isProj[j] ? t : 0), 0));
+    steps.push(each.reduce((a, t, j) => a + (isProj[j] ? 0 : t), 0));
+  }
+  return { projectionMs: median(proj), stepsMs: median(steps), runs };
 }
 
 export class ParityError extends Error {
@@ -265,6 +290,10 @@ export class BenchRunner {
       exes.push(exe);
       const timed = device.features.has('timestamp-query') ? await this.rt.compile(graph, { ...options, timestamps: true }) : null;
       if (timed) exes.push(timed);
+      // A recurrent row's engine choice is also timed per dispatch: the projections apart from the steps.
+      const profiled = timed && impl === 'seqgpu' && (c.suite === 'lstm' || c.suite === 'gru')
+        ? await this.rt.compile(graph, { ...options, timestamps: 'dispatch' }) : null;
+      if (profiled) exes.push(profiled);
       const what = `${c.name} ${impl}`;
       let t0 = performance.now();
       const maxAbsErr = checkOutputs(what, await exe.run(feeds), want, tol);
@@ -285,6 +314,7 @@ export class BenchRunner {
           }, opts.budgetMs / 2, firstMs > opts.budgetMs ? 1 : 3);
         }
         const gpuTimed = gpu.length > 0 && gpu.every((x) => x > 0);
+        const profile = profiled ? await profileSteps(profiled, feeds, want, tol, what, firstMs > opts.budgetMs ? 1 : 3) : undefined;
         const steps = exe.steps;
         const row = timedRow(base ? { ...c, flops: base.flops } : c, impl, wall, opts.roofline, gpuTimed ? median(gpu) : null);
         row.maxAbsErr = maxAbsErr;
@@ -295,6 +325,7 @@ export class BenchRunner {
           row.gpuMs = median(gpu);
           row.hostMs = Math.max(row.medianMs! - row.gpuMs, 0);
         }
+        if (profile) row.profile = profile;
         if (c.spec.op === 'model') row.note = `${modelSplit(c.spec, row, median(encode), median(submit))}; ${row.note}`;
         if (base) row.note = `${base.dispatches} plain matmul dispatches of one step's shape, one submit (the fused step's baseline); ${row.note}`;
         const detail = gpuTimed ? `gpu ${row.gpuMs!.toFixed(3)} ms (median of ${gpu.length} timestamped runs)` : 'no timestamps: wall less the round trip';
