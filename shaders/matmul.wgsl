@@ -23,9 +23,11 @@
 //                     a 4x4 register tile per thread; scalar global loads, any strides and sizes.
 //   matmul_tiled_vec4 the same tiling with vec4 global loads along each operand's contiguous dim
 //                     (that dim a multiple of 4, so a vec4 is wholly in or out of bounds).
+//   matmul_register   an RM x RN tile of C per thread in registers, no workgroup memory, its sums
+//                     started from the bias terms (see the entry).
 // Tunables (override): TILE_M, TILE_N (multiples of 4, (TILE_M/4)*(TILE_N/4) threads), TILE_K,
 // HAS_BIAS, HAS_BIAS2, HAS_RES, ACT (0 none, 1 relu, 2 tanh, 3 sigmoid), A_T / B_T (operand stored transposed:
-// A as [K, M], B as [N, K]; chooses which dim the vec4 loads run along), WG_NAIVE.
+// A as [K, M], B as [N, K]; chooses which dim the vec4 loads run along), WG_NAIVE, RM, RN.
 
 struct Params {
   M: u32, N: u32, K: u32, batch: u32,
@@ -78,10 +80,30 @@ fn epilogue(m: u32, n: u32, z: u32, acc: f32) {
   var v = acc;
   if (HAS_BIAS) { v += bias[p.biasOffset + n]; }
   if (HAS_BIAS2 && n < p.bias2Cols) { v += bias2[n]; }
+  store(m, n, z, v);
+}
+
+// C(m, n) from its sum with the biases in: the activation, the residual, the write.
+fn store(m: u32, n: u32, z: u32, v: f32) {
+  if (m >= p.M || n >= p.N) { return; }
   let at = p.cOffset + (z * p.M + m) * p.cRowStride + n;
-  v = activate(v);
-  if (HAS_RES) { v += res[at]; }
-  c[at] = v;
+  var y = activate(v);
+  if (HAS_RES) { y += res[at]; }
+  c[at] = y;
+}
+
+// Column n's bias terms: bias, and bias2 where n < bias2Cols; 0 without either.
+fn biasOf(n: u32) -> f32 {
+  var v = 0.0;
+  if (HAS_BIAS) { v += bias[p.biasOffset + n]; }
+  if (HAS_BIAS2 && n < p.bias2Cols) { v += bias2[n]; }
+  return v;
+}
+
+// The bias terms of columns n..n+3, those past N re-reading the last (their sums are never written).
+fn biasQuad(n: u32) -> vec4<f32> {
+  let last = p.N - 1u;
+  return vec4<f32>(biasOf(min(n, last)), biasOf(min(n + 1u, last)), biasOf(min(n + 2u, last)), biasOf(min(n + 3u, last)));
 }
 
 // Offsets of batch z in A and B, from the (up to) four batch dims, innermost in .w.
@@ -295,6 +317,20 @@ fn matmul_register(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   var ar: array<u32, MAX_RM>;
   for (var r = 0u; r < RM; r++) { ar[r] = (off.x + min(m0 + r, p.M - 1u) * p.aStrideM) / 4u; }
   var acc: array<mat4x4<f32>, MAX_RM>;
+  if (HAS_BIAS || HAS_BIAS2) {
+    // The sums start from the bias terms, so a thread loads each column's once, not once per row
+    // (on SwiftShader those loads took a tenth of an LSTM's input projection).
+    // Constant indices only, as in the loop below.
+    var b0: mat4x4<f32>;
+    b0[0] = biasQuad(n0);
+    if (RN > 4u) { b0[1] = biasQuad(n0 + 4u); }
+    if (RN > 8u) { b0[2] = biasQuad(n0 + 8u); b0[3] = biasQuad(n0 + 12u); }
+    acc[0] = b0; acc[1] = b0; acc[2] = b0; acc[3] = b0;
+    if (RM > 4u) { acc[4] = b0; acc[5] = b0; acc[6] = b0; acc[7] = b0; }
+    if (RM > 8u) {
+      acc[8] = b0; acc[9] = b0; acc[10] = b0; acc[11] = b0; acc[12] = b0; acc[13] = b0; acc[14] = b0; acc[15] = b0;
+    }
+  }
   for (var k = 0u; k < p.K; k += 4u) {
     let bt = bTile(off.y, k, n0);
     let q = k / 4u;
@@ -320,6 +356,6 @@ fn matmul_register(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     }
   }
   for (var r = 0u; r < RM; r++) {
-    for (var j = 0u; j < RN; j++) { epilogue(m0 + r, n0 + j, z, acc[r][j / 4u][j % 4u]); }
+    for (var j = 0u; j < RN; j++) { store(m0 + r, n0 + j, z, acc[r][j / 4u][j % 4u]); }
   }
 }

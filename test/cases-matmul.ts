@@ -129,6 +129,9 @@ const shapeCases: ParityCase[] = [
   linearCase('linear tiled [4,16] -> 8 + bias, relu', [4, 16], 8, { bias: true, act: 'relu' }, { variants: { matmul: 'tiled' } }),
   linearCase('linear tiled-vec4 [33,16] -> 17 + bias, relu', [33, 16], 17, { bias: true, act: 'relu' }, { variants: { matmul: 'tiled-vec4' } }),
   linearCase('linear register [2,13,16] -> 9 + bias, sigmoid', [2, 13, 16], 9, { bias: true, act: 'sigmoid' }, { variants: { matmul: 'register' } }),
+  // The register tile starts its sums from the bias: a 16-wide tile straddling N = 37, rows past M = 29.
+  linearCase('linear register RM=RN=16 [29,20] -> 37 + bias, tanh', [29, 20], 37, { bias: true, act: 'tanh' },
+    { variants: { matmul: 'register' }, constants: { matmul: { RM: 16, RN: 16 } } }),
 ];
 
 // NaN, +-inf and huge magnitudes: torch's float32 answer is IEEE's, and every variant must give it.
