@@ -263,7 +263,6 @@ fn matmul_tiled_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
 // per workgroup. RM and RN: 4, 8 or 16.
 override RM: u32 = 4;
 override RN: u32 = 4;
-const MAX_RM = 16u;
 
 // B(k..k+3, n..n+3) as a mat4x4 whose column u is row k + u: a row's quad of sums gains q * a.
 // Columns past N re-read the last one (B_T, where N may be any size; otherwise N % 4 == 0 and the
@@ -302,6 +301,58 @@ fn rowFma(acc: mat4x4<f32>, a4: vec4<f32>, bt: BTile) -> mat4x4<f32> {
   return r;
 }
 
+// Up to sixteen rows of a thread's tile: each row's sums, and where its row of A starts (in vec4s).
+struct Rows { acc: array<mat4x4<f32>, 16>, at: array<u32, 16> }
+
+// Rows m .. m + n - 1 of the tile from column n0, their sums started from the bias terms, so a thread
+// loads each column's once, not once per row (on SwiftShader those loads took a tenth of an LSTM's
+// input projection). Rows past M re-read the last one; their results are never written.
+fn rowsInit(rs: ptr<function, Rows>, n: u32, aBase: u32, m: u32, n0: u32) {
+  for (var r = 0u; r < n; r++) { (*rs).at[r] = (aBase + min(m + r, p.M - 1u) * p.aStrideM) / 4u; }
+  if (!HAS_BIAS && !HAS_BIAS2) { return; }
+  var b0: mat4x4<f32>;
+  b0[0] = biasQuad(n0);
+  if (RN > 4u) { b0[1] = biasQuad(n0 + 4u); }
+  if (RN > 8u) { b0[2] = biasQuad(n0 + 8u); b0[3] = biasQuad(n0 + 12u); }
+  // Constant indices only, as in rowsFma.
+  (*rs).acc[0] = b0; (*rs).acc[1] = b0; (*rs).acc[2] = b0; (*rs).acc[3] = b0;
+  if (n > 4u) { (*rs).acc[4] = b0; (*rs).acc[5] = b0; (*rs).acc[6] = b0; (*rs).acc[7] = b0; }
+  if (n > 8u) {
+    (*rs).acc[8] = b0; (*rs).acc[9] = b0; (*rs).acc[10] = b0; (*rs).acc[11] = b0;
+    (*rs).acc[12] = b0; (*rs).acc[13] = b0; (*rs).acc[14] = b0; (*rs).acc[15] = b0;
+  }
+}
+
+// The first n rows' sums plus their A(k..k+3) (vec4 q of each row) times the B tile.
+fn rowsFma(rs: ptr<function, Rows>, n: u32, q: u32, bt: BTile) {
+  (*rs).acc[0] = rowFma((*rs).acc[0], a_vec4[(*rs).at[0] + q], bt);
+  (*rs).acc[1] = rowFma((*rs).acc[1], a_vec4[(*rs).at[1] + q], bt);
+  (*rs).acc[2] = rowFma((*rs).acc[2], a_vec4[(*rs).at[2] + q], bt);
+  (*rs).acc[3] = rowFma((*rs).acc[3], a_vec4[(*rs).at[3] + q], bt);
+  if (n > 4u) {
+    (*rs).acc[4] = rowFma((*rs).acc[4], a_vec4[(*rs).at[4] + q], bt);
+    (*rs).acc[5] = rowFma((*rs).acc[5], a_vec4[(*rs).at[5] + q], bt);
+    (*rs).acc[6] = rowFma((*rs).acc[6], a_vec4[(*rs).at[6] + q], bt);
+    (*rs).acc[7] = rowFma((*rs).acc[7], a_vec4[(*rs).at[7] + q], bt);
+  }
+  if (n > 8u) {
+    (*rs).acc[8] = rowFma((*rs).acc[8], a_vec4[(*rs).at[8] + q], bt);
+    (*rs).acc[9] = rowFma((*rs).acc[9], a_vec4[(*rs).at[9] + q], bt);
+    (*rs).acc[10] = rowFma((*rs).acc[10], a_vec4[(*rs).at[10] + q], bt);
+    (*rs).acc[11] = rowFma((*rs).acc[11], a_vec4[(*rs).at[11] + q], bt);
+    (*rs).acc[12] = rowFma((*rs).acc[12], a_vec4[(*rs).at[12] + q], bt);
+    (*rs).acc[13] = rowFma((*rs).acc[13], a_vec4[(*rs).at[13] + q], bt);
+    (*rs).acc[14] = rowFma((*rs).acc[14], a_vec4[(*rs).at[14] + q], bt);
+    (*rs).acc[15] = rowFma((*rs).acc[15], a_vec4[(*rs).at[15] + q], bt);
+  }
+}
+
+fn rowsStore(rs: ptr<function, Rows>, n: u32, m: u32, n0: u32, z: u32) {
+  for (var r = 0u; r < n; r++) {
+    for (var j = 0u; j < RN; j++) { store(m + r, n0 + j, z, (*rs).acc[r][j / 4u][j % 4u]); }
+  }
+}
+
 @compute @workgroup_size(WG_NAIVE)
 fn matmul_register(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
@@ -313,49 +364,18 @@ fn matmul_register(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   let m0 = RM * ((idx / tilesN) % tilesM);
   let z = idx / (tilesN * tilesM);
   let off = batchOffsets(z);
-  // Rows past the edge re-read the last valid one; their results are never written.
-  var ar: array<u32, MAX_RM>;
-  for (var r = 0u; r < RM; r++) { ar[r] = (off.x + min(m0 + r, p.M - 1u) * p.aStrideM) / 4u; }
-  var acc: array<mat4x4<f32>, MAX_RM>;
-  if (HAS_BIAS || HAS_BIAS2) {
-    // The sums start from the bias terms, so a thread loads each column's once, not once per row
-    // (on SwiftShader those loads took a tenth of an LSTM's input projection).
-    // Constant indices only, as in the loop below.
-    var b0: mat4x4<f32>;
-    b0[0] = biasQuad(n0);
-    if (RN > 4u) { b0[1] = biasQuad(n0 + 4u); }
-    if (RN > 8u) { b0[2] = biasQuad(n0 + 8u); b0[3] = biasQuad(n0 + 12u); }
-    acc[0] = b0; acc[1] = b0; acc[2] = b0; acc[3] = b0;
-    if (RM > 4u) { acc[4] = b0; acc[5] = b0; acc[6] = b0; acc[7] = b0; }
-    if (RM > 8u) {
-      acc[8] = b0; acc[9] = b0; acc[10] = b0; acc[11] = b0; acc[12] = b0; acc[13] = b0; acc[14] = b0; acc[15] = b0;
-    }
-  }
+  // Rows m0..m0+15 in lo; with RM = 32, m0+16..m0+31 in hi (which RM <= 16 leaves unused).
+  let nLo = min(RM, 16u);
+  var lo: Rows;
+  var hi: Rows;
+  rowsInit(&lo, nLo, off.x, m0, n0);
+  if (RM > 16u) { rowsInit(&hi, 16u, off.x, m0 + 16u, n0); }
   for (var k = 0u; k < p.K; k += 4u) {
     let bt = bTile(off.y, k, n0);
     let q = k / 4u;
-    acc[0] = rowFma(acc[0], a_vec4[ar[0] + q], bt);
-    acc[1] = rowFma(acc[1], a_vec4[ar[1] + q], bt);
-    acc[2] = rowFma(acc[2], a_vec4[ar[2] + q], bt);
-    acc[3] = rowFma(acc[3], a_vec4[ar[3] + q], bt);
-    if (RM > 4u) {
-      acc[4] = rowFma(acc[4], a_vec4[ar[4] + q], bt);
-      acc[5] = rowFma(acc[5], a_vec4[ar[5] + q], bt);
-      acc[6] = rowFma(acc[6], a_vec4[ar[6] + q], bt);
-      acc[7] = rowFma(acc[7], a_vec4[ar[7] + q], bt);
-    }
-    if (RM > 8u) {
-      acc[8] = rowFma(acc[8], a_vec4[ar[8] + q], bt);
-      acc[9] = rowFma(acc[9], a_vec4[ar[9] + q], bt);
-      acc[10] = rowFma(acc[10], a_vec4[ar[10] + q], bt);
-      acc[11] = rowFma(acc[11], a_vec4[ar[11] + q], bt);
-      acc[12] = rowFma(acc[12], a_vec4[ar[12] + q], bt);
-      acc[13] = rowFma(acc[13], a_vec4[ar[13] + q], bt);
-      acc[14] = rowFma(acc[14], a_vec4[ar[14] + q], bt);
-      acc[15] = rowFma(acc[15], a_vec4[ar[15] + q], bt);
-    }
+    rowsFma(&lo, nLo, q, bt);
+    if (RM > 16u) { rowsFma(&hi, 16u, q, bt); }
   }
-  for (var r = 0u; r < RM; r++) {
-    for (var j = 0u; j < RN; j++) { store(m0 + r, n0 + j, z, acc[r][j / 4u][j % 4u]); }
-  }
+  rowsStore(&lo, nLo, m0, n0, z);
+  if (RM > 16u) { rowsStore(&hi, 16u, m0 + 16u, n0, z); }
 }

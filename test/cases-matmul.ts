@@ -94,6 +94,9 @@ const REGISTER_TILES: Record<string, number>[] = [
   { RM: 16, RN: 16, WG_NAIVE: 16 },
   { RM: 4, RN: 16 },
   { RM: 16, RN: 4, WG_NAIVE: 3 },
+  // Two blocks of 16 rows: on 33 and 37 rows the second is partly past M, on 9 and 36 wholly.
+  { RM: 32, RN: 16, WG_NAIVE: 8 },
+  { RM: 32, RN: 4 },
 ];
 
 const TILE_SWEEP = [

@@ -119,12 +119,12 @@ describe('device limits and GPU errors', () => {
     );
     await expect(gpu.compile(g, { variants: { matmul: 'tiled' }, constants: { matmul: { TILE_M: 6 } } })).rejects.toThrow(/multiples of 4/);
   });
-  it('a register tile side other than 4, 8 or 16 is a LimitError naming it, before any dispatch', async () => {
+  it('a register tile side other than RM 4, 8, 16, 32 or RN 4, 8, 16 is a LimitError naming it, before any dispatch', async () => {
     const g = new Graph();
     g.output('y', g.matmul(g.input('a', [8, 8]), g.input('b', [8, 8])));
-    for (const [name, v] of [['RM', 5], ['RN', 32], ['RM', 0]] as const) {
+    for (const [name, v, sides] of [['RM', 5, '4, 8, 16, 32'], ['RN', 32, '4, 8, 16'], ['RM', 0, '4, 8, 16, 32'], ['RM', 64, '4, 8, 16, 32']] as const) {
       await expect(gpu.compile(g, { variants: { matmul: 'register' }, constants: { matmul: { [name]: v } } })).rejects.toThrow(
-        new RegExp(`matmul: register ${name} ${v}; the shader's register tile takes 4, 8, 16`),
+        new RegExp(`matmul: register ${name} ${v}; the shader's register tile takes ${name} ${sides}$`),
       );
     }
     await expect(gpu.compile(g, { variants: { matmul: 'register' }, constants: { matmul: { RM: 3 } } })).rejects.toBeInstanceOf(LimitError);

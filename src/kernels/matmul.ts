@@ -111,8 +111,8 @@ export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefi
     checkThreads(wg, 1, limits, constants);
     if (variant === 'register') {
       for (const name of ['RM', 'RN'] as const) {
-        if (!REGISTER_TILE.includes(Number(constants[name]))) {
-          throw new LimitError(`matmul: register ${name} ${constants[name]}; the shader's register tile takes ${REGISTER_TILE.join(', ')}`);
+        if (!REGISTER_TILE[name].includes(Number(constants[name]))) {
+          throw new LimitError(`matmul: register ${name} ${constants[name]}; the shader's register tile takes ${name} ${REGISTER_TILE[name].join(', ')}`);
         }
       }
     }
@@ -154,21 +154,25 @@ export function planMatmul(args: MatmulArgs, overrides: KernelOverrides | undefi
   };
 }
 
-/** The register variant's tile sides (RM rows, RN columns per thread). */
-export const REGISTER_TILE = [4, 8, 16];
+/** The register variant's tile sides: RM rows and RN columns per thread. */
+export const REGISTER_TILE = { RM: [4, 8, 16, 32], RN: [4, 8, 16] };
 
 /**
  * The register variant's tile: 4 x 4 on a GPU and on lavapipe. SwiftShader (laneGathers) gathers
  * every buffer load lane by lane, so there the tile grows to 16 x 16 (32 loaded values per k for 256
  * sums, against 8 for 16), as far as M and N fill it; small workgroups give the emulator's threads
- * enough of them to share. On SwiftShader the bench's matmul baseline for an LSTM of T = 16, B = 64,
- * H = 128 (16 GEMMs of [64, 128] x [128, 512] and one of [1024, 128] x [128, 512]) took 126 ms of GPU
- * time with 4 x 4 tiles and 60 and 70 ms with 16 x 16 (one run before, two after).
+ * enough of them to share. On SwiftShader the bench's per-step matmuls for an LSTM of T = 16, B = 64,
+ * H = 128 (with its input projection, then part of that baseline) took 126 ms of GPU time with 4 x 4
+ * tiles and 60 and 70 ms with 16 x 16. From M = 128 rows the tile is 32 x 16 (48 loads for 512
+ * sums), 8 threads a workgroup: single-dispatch timings on SwiftShader, 32 x 16 against 16 x 16,
+ * gave 29.8-31.8 ms against 32.9-35.0 for [1024, 128] x [128, 512] (an LSTM's input projection),
+ * 6.1 against 7.2 ms at 256^3, 46 against 54 ms at 512^3 and 1.09 against 1.18 ms at
+ * [128, 64] x [64, 256]; at 32 and 64 rows the two were level within their spread.
  */
 function registerTile(M: number, N: number, limits: DeviceLimits): Constants {
   if (!limits.laneGathers) return { WG_NAIVE: 64, RM: 4, RN: 4 };
   const side = (n: number) => (n >= 16 ? 16 : n >= 8 ? 8 : 4);
-  return { WG_NAIVE: 16, RM: side(M), RN: side(N) };
+  return M >= 128 ? { WG_NAIVE: 8, RM: 32, RN: side(N) } : { WG_NAIVE: 16, RM: side(M), RN: side(N) };
 }
 
 function vec4Aligned(
