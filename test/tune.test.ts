@@ -150,6 +150,14 @@ describe('tuning in Node', () => {
     expect(split({ laneGathers: true }, rnns[1])).toEqual([]);
   });
 
+  it('matmul candidates: the register tile of 32 rows where loads are gathered lane by lane (SwiftShader) only', () => {
+    const g = new Graph();
+    g.output('y', g.matmul(g.input('a', [64, 32]), g.input('b', [32, 48])));
+    const mm = g.nodes.find((n) => n.node.op === 'matmul')!;
+    const tall = (lim: { laneGathers?: boolean }) => candidatesOf('matmul', mm, g, lim).filter((c) => c.constants.RM === 32).length;
+    expect([tall({ laneGathers: true }), tall({})]).toEqual([1, 0]);
+  });
+
   it('the shape class buckets each dim: 1 stays, the rest round up to a power of two', () => {
     expect([1, 2, 3, 5, 8, 9, 64, 65, 1000].map(bucket)).toEqual([1, 2, 4, 8, 8, 16, 64, 128, 1024]);
   });

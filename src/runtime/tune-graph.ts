@@ -51,9 +51,11 @@ export function candidatesOf(kind: string, n: GraphNode, graph: GraphIR, limits:
   switch (kind) {
     case 'matmul': {
       const tile = (t: number) => ({ TILE_M: t, TILE_N: t, TILE_K: 16 });
-      // register: the rule's tile, and the 4 x 4 and 16 x 16 ends of its range.
+      // register: the rule's tile, and the 4 x 4 and 16 x 16 ends of its range, and where loads are
+      // gathered lane by lane (SwiftShader) 32 x 16, the rule's from M = 128, for the rows below.
       return [
         c('register'), c('register', { RM: 4, RN: 4, WG_NAIVE: 64 }), c('register', { RM: 16, RN: 16, WG_NAIVE: 16 }),
+        ...(limits.laneGathers ? [c('register', { RM: 32, RN: 16, WG_NAIVE: 8 })] : []),
         c('tiled', tile(32)), c('tiled', tile(64)), c('tiled-vec4', tile(32)), c('tiled-vec4', tile(64)),
       ];
     }
