@@ -9,7 +9,7 @@
 import type { Graph } from '../src/index';
 import { prefillGraph, stepGraph } from '../src/models/gpt';
 import { GPT2LMHeadModel, type GPT2Config } from '../src/nn/gpt2';
-import { setInitSeed } from '../src/nn/module';
+import { setInitSeed } from '../src/nn/init';
 import { uniform, type BenchCase, type Tolerance } from './cases';
 import type { Gpt2Spec } from './peers/ort-gpt2';
 

@@ -9,7 +9,7 @@ import { TextClassifier } from '../src/models/classifier';
 import { stepGraph } from '../src/models/gpt';
 import { Seq2SeqTransformer } from '../src/models/translator';
 import { GPT2LMHeadModel, type GPT2Config } from '../src/nn/gpt2';
-import { setInitSeed } from '../src/nn/module';
+import { setInitSeed } from '../src/nn/init';
 import { uniform, type BenchCase } from './cases';
 import { gpt2RealCases } from './gpt2-real';
 

@@ -30,9 +30,10 @@ export { WEIGHT16_VARIANTS, type Weight16Variant } from './kernels/weight16';
 export { toHalf, halfToF32 } from './graph/half';
 export * from './nn/safetensors';
 export {
-  Module, ModuleList, loadStateDict, StateDictError, setInitSeed,
+  Module, ModuleList, loadStateDict, StateDictError,
   type Parameter, type StateDictInput, type ShapeMismatch, type OptionalEntry, type HalfBits,
 } from './nn/module';
+export { setInitSeed } from './nn/init';
 export * from './nn/layers';
 export * from './nn/attention';
 export * from './nn/transformer';

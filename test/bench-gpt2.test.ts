@@ -9,7 +9,7 @@ import type * as ORT from 'onnxruntime-web/wasm';
 import { Runtime } from '../src/index';
 import { fullGraph } from '../src/models/gpt';
 import { GPT2LMHeadModel, type GPT2Config } from '../src/nn/gpt2';
-import { setInitSeed } from '../src/nn/module';
+import { setInitSeed } from '../src/nn/init';
 import { benchCases, caseImpls } from '../bench/cases';
 import { gpt2DecodeCase, gpt2PrefillCase, GPT2_124M, isRealSize, weightBytesPerToken } from '../bench/gpt2-real';
 import { main } from '../bench/main';

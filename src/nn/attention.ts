@@ -4,7 +4,8 @@
 import { ShapeError, fmtShape } from '../errors';
 import type { Graph, Tensor } from '../graph/graph';
 import { Linear } from './layers';
-import { Module, constantOf, initFill, initXavier, type Parameter } from './module';
+import { Module, constantOf, type Parameter } from './module';
+import { initFill, initXavier } from './init';
 
 /**
  * What an ignored position adds to the scores. Finite, so a tiled online softmax never meets

@@ -7,7 +7,8 @@ import { ShapeError, fmtShape } from '../errors';
 import type { Graph, Tensor } from '../graph/graph';
 import { Embedding, LayerNorm, type WeightOptions } from './layers';
 import { toHalf } from '../graph/half';
-import { Module, ModuleList, constantOf, initFill, initNormal, makeParameter, type HalfBits, type OptionalEntry, type Parameter } from './module';
+import { Module, ModuleList, constantOf, makeParameter, type HalfBits, type OptionalEntry, type Parameter } from './module';
+import { initFill, initNormal } from './init';
 
 /** Hugging Face's GPT2Config fields that shape the model (GPT-2 small: 50257, 1024, 768, 12, 12). */
 export interface GPT2Config {

@@ -6,7 +6,8 @@
 import { InputError, errorName } from '../errors';
 import { GPT2LMHeadModel, type GPT2Config } from './gpt2';
 import { LoadError, besideUrl, loadSafetensors, loadShardedSafetensors, openSource, parseJson, type LoadOptions, type TensorRecord } from './load';
-import { StateDictError, loadStateDict, withoutInit, type StateDictInput } from './module';
+import { StateDictError, loadStateDict, type StateDictInput } from './module';
+import { withoutInit } from './init';
 
 /** A config.json value the engine cannot honour: the key, its value and what is implemented. */
 export class ConfigError extends InputError {

@@ -6,7 +6,8 @@ import type { Graph, Tensor } from '../graph/graph';
 import { rnnParamNames, rnnParamShape, type Cell } from '../graph/ir';
 import type { RnnParams } from '../ops/rnn';
 import { numel } from '../graph/shapes';
-import { Module, initFill, initNormal, initUniform, type Parameter } from './module';
+import { Module, type Parameter } from './module';
+import { initFill, initNormal, initUniform } from './init';
 
 const positive = (op: string, what: string, v: number) => {
   if (!Number.isInteger(v) || v <= 0) throw new ShapeError(`${op}: ${what} must be a positive integer, got ${v}`);

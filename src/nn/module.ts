@@ -1,7 +1,6 @@
 // The nn module base: parameters held on the host under torch state_dict names, turned into graph
-// constants (uploaded once at compile) when a module builds its part of a graph; loadStateDict,
-// which checks a whole state dict before it assigns anything; and the seeded initialisation that
-// lets examples run without weights.
+// constants (uploaded once at compile) when a module builds its part of a graph; and loadStateDict,
+// which checks a whole state dict before it assigns anything. Seeded initialisation: nn/init.ts.
 import { ShapeError, errorName, fmtShape } from '../errors';
 import type { Graph, Tensor } from '../graph/graph';
 import { numel } from '../graph/shapes';
@@ -134,67 +133,6 @@ export class StateDictError extends ShapeError {
   }
 }
 errorName(StateDictError, 'StateDictError');
-
-// Module initialisation draws from one seeded generator (mulberry32), as torch draws from its
-// global one: the same construction order under the same seed gives the same weights.
-let initState = 0;
-
-// While set, random initialisation gives zeros without drawing from the generator: a loader that
-// assigns every parameter next need not spend seconds drawing 100M values it throws away.
-let skipInit = false;
-
-/**
- * Runs `build` with random parameter initialisation skipped (zeros, the generator untouched), for a
- * module whose every parameter is loaded right after.
- * @internal
- */
-export function withoutInit<T>(build: () => T): T {
-  const was = skipInit;
-  skipInit = true;
-  try {
-    return build();
-  } finally {
-    skipInit = was;
-  }
-}
-
-/** Seeds the generator that initialises module parameters (torch.manual_seed for module init). */
-export function setInitSeed(seed: number): void {
-  initState = seed >>> 0;
-}
-
-function initRandom(): number {
-  initState = (initState + 0x6d2b79f5) >>> 0;
-  let t = initState;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-
-/** U(-bound, bound), as torch.nn.init.uniform_. */
-export function initUniform(n: number, bound: number): Float32Array {
-  if (skipInit) return new Float32Array(n);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (2 * initRandom() - 1) * bound;
-  return out;
-}
-
-/** N(0, std²) by Box-Muller, as torch.nn.init.normal_. */
-export function initNormal(n: number, std: number): Float32Array {
-  if (skipInit) return new Float32Array(n);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = 1 - initRandom(), v = initRandom();
-    out[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  }
-  return out;
-}
-
-/** torch.nn.init.xavier_uniform_ for a [fanOut, fanIn] weight. */
-export const initXavier = (fanOut: number, fanIn: number): Float32Array =>
-  initUniform(fanOut * fanIn, Math.sqrt(6 / (fanIn + fanOut)));
-
-export const initFill = (n: number, v: number): Float32Array => new Float32Array(n).fill(v);
 
 // One constant per graph, per data array, per block of it: a module used twice in a graph, or a
 // weight tied to two uses (GPT-2's wte), is uploaded once.

@@ -5,7 +5,8 @@ import { ShapeError, fmtShape } from '../errors';
 import type { Graph, Tensor } from '../graph/graph';
 import { MultiheadAttention, generateSquareSubsequentMask, type AttentionMasks } from './attention';
 import { LayerNorm, Linear } from './layers';
-import { Module, ModuleList, constantOf, initXavier } from './module';
+import { Module, ModuleList, constantOf } from './module';
+import { initXavier } from './init';
 
 /** torch.nn.TransformerEncoderLayer / DecoderLayer's keyword arguments (dropout left out: inference only). */
 export interface TransformerLayerOptions {
