@@ -2,11 +2,10 @@
 // run writes the inputs, encodes every dispatch into one pass of one encoder (a pass each when timed
 // per dispatch: graph/timer.ts), submits once and reads the outputs back. An input past the binding
 // limit is written in parts, and an output past it is read back from its parts and joined
-// (graph/split.ts). After a device loss and recovery, the next
-// call builds it all again on the new device from the plan, whose constants hold the host copies
-// of the weights; states come back zeroed and stateLost says so.
+// (graph/split.ts). After a device loss and recovery, the next call builds it all again on the new
+// device from the plan, whose constants hold the host copies of the weights; states come back
+// zeroed and stateLost says so.
 import { DeviceLostError, GpuError, InputError, ShapeError, fmtShape } from '../errors';
-import { entryLayout, packUniforms } from '../runtime/reflect';
 import type { GpuContext } from '../runtime/gpu';
 import type { KernelOverrides } from '../kernels/kernel';
 import {
@@ -17,9 +16,10 @@ import { planGraph, type NodeChooser, type Plan } from './planner';
 import type { UserKernels } from './lower-ctx';
 import { Serial } from './serial';
 import { checkRange } from './executable';
-import { extractPart, scatterPart, type PartRange } from './split';
+import { extractPart, scatterPart } from './split';
 import { GpuOutput, bindGpu, boundBuffersError, type Binding, type RunFeeds, type RunOptions } from './io-binding';
-import { PassTimer, checkTimestamps, encodePass, type Dispatch, type TimestampMode } from './timer';
+import { checkTimestamps, encodePass, type TimestampMode } from './timer';
+import { buildGpu, emptyBuilt, type Built } from './build';
 
 /**
  * Options of {@link Runtime.compile}: forced kernel variants and override constants (for tests and
@@ -51,16 +51,10 @@ export class GpuExecutable implements Executable {
   private buffers: GPUBuffer[] = [];
   /** Buffers shared with other executables (weights, states): released, not destroyed, with this one. */
   private shared: GPUBuffer[] = [];
-  private dispatches: Dispatch[] = [];
-  /** Input buffers: a whole feed each, or one part of a feed past the binding limit. */
-  private inputBuffers: { name: string; buffer: GPUBuffer; part?: PartRange }[] = [];
+  /** What compile built on the device (graph/build.ts): dispatches, input, output and flag buffers, the timer. */
+  private built: Built = emptyBuilt();
   /** g.state() buffers by name (possibly shared through shareStateWith). */
   private stateBuffers = new Map<string, { buffer: GPUBuffer; bytes: number; shape: number[] }>();
-  /** Each output's buffers to read back: one, or its parts (`part` says where each goes). */
-  private outputs = new Map<string, { n: number; int: boolean; reads: { src: GPUBuffer; staging: GPUBuffer; bytes: number; n: number; part?: PartRange }[] }>();
-  private timer?: PassTimer;
-  /** Flags of indices computed in the graph (Plan.flags): cleared, raised by kernels, read back each run. */
-  private flags?: { buffer: GPUBuffer; read: GPUBuffer; bytes: number };
   /** Outputs kept on the GPU (run's keepOnGpu): a buffer each, made at the first run that keeps it. */
   private kept = new Map<string, GPUBuffer>();
   /**
@@ -143,13 +137,9 @@ export class GpuExecutable implements Executable {
   private async rebuild_(what: string): Promise<void> {
     const states = new Map([...this.stateBuffers].map(([name, s]) => [name, s.buffer]));
     this.freeBuffers_();
-    this.dispatches = [];
-    this.inputBuffers = [];
+    this.built = emptyBuilt();
     this.stateBuffers.clear();
-    this.outputs.clear();
     this.kept.clear();
-    this.timer = undefined;
-    this.flags = undefined;
     this.stats.bytesAllocated = 0;
     this.stats.weightBytes = 0;
     const device = this.ctx.device;
@@ -169,7 +159,7 @@ export class GpuExecutable implements Executable {
 
   /** Step labels with their variants, in dispatch order (for logs and bench rows). */
   get steps(): string[] {
-    return this.dispatches.map((d) => d.label);
+    return this.built.dispatches.map((d) => d.label);
   }
 
   run(feeds: Feeds): Promise<Record<string, Float32Array>>;
@@ -213,7 +203,7 @@ export class GpuExecutable implements Executable {
       const t0 = performance.now();
       const words = new Map<string, Float32Array | Int32Array | Uint32Array>();
       const enc = device.createCommandEncoder({ label: 'seqgpu run' });
-      for (const { name, buffer, part } of this.inputBuffers) {
+      for (const { name, buffer, part } of this.built.inputBuffers) {
         const fed = io.inputs.get(name);
         if (fed) {
           enc.copyBufferToBuffer(fed.buffer, 0, buffer, 0, fed.bytes);
@@ -227,24 +217,24 @@ export class GpuExecutable implements Executable {
         if (part) data = extractPart(data, part);
         device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
       }
-      if (this.flags) enc.clearBuffer(this.flags.buffer);
+      if (this.built.flags) enc.clearBuffer(this.built.flags.buffer);
       this.encodePass_(enc, 'seqgpu pass');
-      for (const [name, o] of this.outputs) {
+      for (const [name, o] of this.built.outputs) {
         const to = io.outputs.has(name) ? (io.outputs.get(name) ?? this.keptBuffer_(name, o.n)) : undefined;
         if (to) enc.copyBufferToBuffer(o.reads[0].src, 0, to, 0, 4 * o.n);
         else for (const r of o.reads) enc.copyBufferToBuffer(r.src, 0, r.staging, 0, r.bytes);
       }
-      if (this.flags) enc.copyBufferToBuffer(this.flags.buffer, 0, this.flags.read, 0, this.flags.bytes);
+      if (this.built.flags) enc.copyBufferToBuffer(this.built.flags.buffer, 0, this.built.flags.read, 0, this.built.flags.bytes);
       const commands = enc.finish();
       const t1 = performance.now();
       device.queue.submit([commands]);
       encodeMs = t1 - t0;
       submitMs = performance.now() - t1;
     });
-    const read = [...this.outputs].filter(([name]) => !io.outputs.has(name));
+    const read = [...this.built.outputs].filter(([name]) => !io.outputs.has(name));
     const staging = [
-      ...read.flatMap(([, o]) => o.reads.map((r) => r.staging)), ...(this.timer ? [this.timer.read] : []),
-      ...(this.flags ? [this.flags.read] : []),
+      ...read.flatMap(([, o]) => o.reads.map((r) => r.staging)), ...(this.built.timer ? [this.built.timer.read] : []),
+      ...(this.built.flags ? [this.built.flags.read] : []),
     ];
     const [error, maps] = await Promise.all([scopeError, Promise.allSettled(staging.map((b) => b.mapAsync(GPUMapMode.READ)))]);
     const failed = maps.find((m): m is PromiseRejectedResult => m.status === 'rejected');
@@ -259,7 +249,7 @@ export class GpuExecutable implements Executable {
     let readback = 0;
     for (const [name, to] of io.outputs) {
       const n = this.graph.nodes[this.graph.outputs.get(name)!];
-      out[name] = new GpuOutput(to ?? this.kept.get(name)!, n.shape.slice(), n.dtype, 4 * this.outputs.get(name)!.n);
+      out[name] = new GpuOutput(to ?? this.kept.get(name)!, n.shape.slice(), n.dtype, 4 * this.built.outputs.get(name)!.n);
     }
     for (const [name, o] of read) {
       readback += 4 * o.n;
@@ -276,15 +266,15 @@ export class GpuExecutable implements Executable {
         out[name] = joined;
       }
     }
-    if (this.timer) ({ gpuMs: this.stats.gpuMs, perDispatch: this.stats.stepGpuMs } = this.timer.times(this.dispatches.length));
-    this.stats.dispatches = this.dispatches.length;
+    if (this.built.timer) ({ gpuMs: this.stats.gpuMs, perDispatch: this.stats.stepGpuMs } = this.built.timer.times(this.built.dispatches.length));
+    this.stats.dispatches = this.built.dispatches.length;
     this.stats.submits = 1;
     this.stats.encodeMs = encodeMs;
     this.stats.submitMs = submitMs;
     this.stats.readbackBytes = readback;
-    if (this.flags) {
-      const words = new Uint32Array(this.flags.read.getMappedRange().slice(0));
-      this.flags.read.unmap();
+    if (this.built.flags) {
+      const words = new Uint32Array(this.built.flags.read.getMappedRange().slice(0));
+      this.built.flags.read.unmap();
       const k = this.plan.flags.findIndex((_, i) => words[2 * i] !== 0);
       if (k >= 0) throw computedIndexError(this.plan.flags[k], new Int32Array(words.buffer)[2 * k + 1]);
     }
@@ -306,11 +296,11 @@ export class GpuExecutable implements Executable {
         this.encodePass_(enc, 'seqgpu tune pass', reps);
         device.queue.submit([enc.finish()]);
       });
-      const done = this.timer ? this.timer.read.mapAsync(GPUMapMode.READ) : device.queue.onSubmittedWorkDone();
+      const done = this.built.timer ? this.built.timer.read.mapAsync(GPUMapMode.READ) : device.queue.onSubmittedWorkDone();
       const [error] = await Promise.all([scopeError, done]);
       const wallMs = (performance.now() - t0) / reps;
       // Timed per dispatch, the times read are the last repetition's alone.
-      const t = this.timer?.times(this.dispatches.length);
+      const t = this.built.timer?.times(this.built.dispatches.length);
       const gpuMs = t ? (t.perDispatch ? t.gpuMs : t.gpuMs / reps) : null;
       if (error) throw error;
       return { gpuMs, wallMs };
@@ -319,8 +309,8 @@ export class GpuExecutable implements Executable {
 
   /** The compute work of a run (or of tuning: every dispatch `reps` times), timed when compiled with timestamps. */
   private encodePass_(enc: GPUCommandEncoder, label: string, reps = 1): void {
-    if (this.timer) this.timer.encode(enc, label, this.dispatches, reps);
-    else encodePass(enc, label, this.dispatches, reps);
+    if (this.built.timer) this.built.timer.encode(enc, label, this.built.dispatches, reps);
+    else encodePass(enc, label, this.built.dispatches, reps);
   }
 
   resetState(): void {
@@ -373,7 +363,7 @@ export class GpuExecutable implements Executable {
   private freeBuffers_(): void {
     for (const b of this.buffers) b.destroy();
     for (const b of this.shared) this.ctx.release(b);
-    this.timer?.destroy();
+    this.built.timer?.destroy();
     this.buffers = [];
     this.shared = [];
   }
@@ -425,78 +415,19 @@ export class GpuExecutable implements Executable {
 
   private async build_(opts: CompileOptions, priorStates?: Map<string, GPUBuffer>): Promise<void> {
     const { ctx, plan } = this;
-    const { device } = ctx;
     this.generation = ctx.generation;
-    const live = plan.steps.filter((s) => s.numel > 0);
-    const pipelines = await Promise.all(
-      live.map((s) => ctx.pipeline(s.plan.shader, s.plan.entry, s.plan.constants, s.label)),
-    );
-    await ctx.scoped('compile: buffers and bind groups', () => {
-      const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-      const pool = plan.pool.map((bytes, i) => this.buffer_(`seqgpu pool ${i}`, bytes, STORAGE));
-      const bySlot = plan.slots.map((s) => {
-        if (s.kind === 'temp') return pool[s.pool!];
-        if (s.kind === 'state') return this.stateSlot_(s.name!, s.bytes, opts.shareStateWith, priorStates?.get(s.name!));
-        if (s.kind === 'flags') {
-          const buffer = this.buffer_('seqgpu index flags', s.bytes, STORAGE);
-          const read = this.buffer_('seqgpu index flags readback', s.bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-          this.flags = { buffer, read, bytes: s.bytes };
-          return buffer;
-        }
-        if (s.kind === 'constant') {
-          const b = ctx.constantBuffer(s.data!, s.bytes, `constant #${s.id}`);
-          // Slots of one weight share a buffer (a tied table read twice): count each buffer once.
-          if (!this.shared.includes(b)) this.stats.weightBytes += s.bytes;
-          this.shared.push(b);
-          this.stats.bytesAllocated += s.bytes;
-          return b;
-        }
-        const part = s.part && ` part ${s.part.start}..${s.part.end - 1}`;
-        const b = this.buffer_(`input '${s.name}'${part ?? ''}`, s.bytes, STORAGE);
-        this.inputBuffers.push({ name: s.name!, buffer: b, part: s.part });
+    this.built = await buildGpu(ctx, plan, {
+      buffer: (label, size, usage) => this.buffer_(label, size, usage),
+      constant: (slot) => {
+        const s = plan.slots[slot];
+        const b = ctx.constantBuffer(s.data!, s.bytes, `constant #${s.id}`);
+        // Slots of one weight share a buffer (a tied table read twice): count each buffer once.
+        if (!this.shared.includes(b)) this.stats.weightBytes += s.bytes;
+        this.shared.push(b);
+        this.stats.bytesAllocated += s.bytes;
         return b;
-      });
-      // Unread bindings get 16-byte stand-ins, a different one for each in a step, since WebGPU
-      // refuses one buffer bound twice in a dispatch when either binding is writable.
-      const dummies: GPUBuffer[] = [];
-      const dummy = (k: number) => (dummies[k] ??= this.buffer_(`seqgpu unused binding ${k}`, 16, GPUBufferUsage.STORAGE));
-
-      const align = device.limits.minUniformBufferOffsetAlignment;
-      const packed = live.map((s) => packUniforms(s.plan.shader, s.plan.entry, s.plan.uniforms));
-      const offsets: number[] = [];
-      let total = 0;
-      for (const p of packed) {
-        offsets.push(total);
-        total += Math.ceil(p.byteLength / align) * align;
-      }
-      const uniforms = this.buffer_('seqgpu uniforms', Math.max(total, 16), GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-      packed.forEach((p, i) => device.queue.writeBuffer(uniforms, offsets[i], p));
-
-      this.dispatches = live.map((s, i) => {
-        const u = entryLayout(s.plan.shader, s.plan.entry).uniform;
-        let unread = 0;
-        const entries: GPUBindGroupEntry[] = s.bindings!.map(({ binding, slot }) => ({
-          binding, resource: { buffer: slot === 'dummy' ? dummy(unread++) : bySlot[slot] },
-        }));
-        if (u) entries.push({ binding: u.binding, resource: { buffer: uniforms, offset: offsets[i], size: packed[i].byteLength } });
-        const bindGroup = device.createBindGroup({ label: s.label, layout: pipelines[i].layout, entries });
-        return { label: s.label, pipeline: pipelines[i].pipeline, bindGroup, grid: s.plan.grid };
-      });
-
-      for (const [name, o] of plan.outputs) {
-        const read = (slot: number, n: number, part?: PartRange) => {
-          const bytes = plan.slots[slot].bytes;
-          const staging = this.buffer_(`output '${name}' readback${part ? ` part ${part.start}..${part.end - 1}` : ''}`, bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-          return { src: bySlot[slot], staging, bytes, n, part };
-        };
-        const n = o.shape.reduce((a, b) => a * b, 1);
-        const sp = o.split;
-        const reads = sp ? sp.parts.map((p) => read(p.slot, sp.outer * (p.end - p.start) * sp.inner, { outer: sp.outer, len: sp.len, inner: sp.inner, start: p.start, end: p.end })) : [read(o.slot, n)];
-        this.outputs.set(name, { n, int: o.dtype !== 'f32', reads });
-      }
-      if (opts.timestamps && device.features.has('timestamp-query')) {
-        this.timer = new PassTimer(device, opts.timestamps === 'dispatch', this.dispatches.length, (l, n, u) => this.buffer_(l, n, u));
-      }
-    });
+      },
+      state: (name, bytes) => this.stateSlot_(name, bytes, opts.shareStateWith, priorStates?.get(name)),
+    }, opts.timestamps);
   }
 }
