@@ -104,8 +104,15 @@ const rnnTol: Tolerance = { atol: 5e-5, rtol: 1e-4 };
 
 const ALL_PEERS: PeerImpl[] = ['tfjs-webgpu', 'ort-webgpu'];
 
+/**
+ * The register tile below 128 rows (16 x 16), forced beside the rule's on rows of 128 or more, where
+ * SwiftShader's rule takes 32 x 16: the taller tile's effect, in the same run.
+ */
+const SQUARE_REGISTER = 'seqgpu:register/RM=16,RN=16,WG_NAIVE=16';
+
 function matmulCase(name: string, M: number, K: number, N: number, opts: { quick?: boolean; target?: Target; variants?: boolean }): BenchCase {
   const variants = opts.variants ? MATMUL_VARIANTS.map((v) => `seqgpu:${v}`) : [];
+  if (M >= 128 && N >= 16) variants.push(SQUARE_REGISTER);
   return {
     suite: 'matmul', name, shape: `${M}x${K}x${N}`, engine: ['seqgpu', ...variants], peers: ALL_PEERS,
     quick: !!opts.quick, target: opts.target,
