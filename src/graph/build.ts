@@ -1,12 +1,15 @@
 // The GPU objects of a compiled graph, built from its plan: the pipelines, a buffer per slot (the
 // intermediates' pool, inputs, weights shared through the context, states, index flags), the
 // uniforms of every step packed into one buffer, a bind group per dispatch, the readback buffers of
-// the outputs, and the timestamp queries. graph/executor.ts owns what this makes, and builds it
-// again on a new device after a device loss.
+// the outputs, and the timestamp queries; and how a run fills the input buffers and reads the
+// outputs back. graph/executor.ts owns what this makes, and builds it again on a new device after a
+// device loss.
 import { entryLayout, packUniforms } from '../runtime/reflect';
 import type { GpuContext } from '../runtime/gpu';
 import type { Plan } from './planner';
-import type { PartRange } from './split';
+import type { Feeds } from './executable';
+import type { Binding } from './io-binding';
+import { extractPart, scatterPart, type PartRange } from './split';
 import { PassTimer, type Dispatch, type TimestampMode } from './timer';
 
 /** A buffer an input's feed is written to: the whole feed, or one part of a feed past the binding limit. */
@@ -119,4 +122,40 @@ export async function buildGpu(ctx: GpuContext, plan: Plan, host: BuildHost, tim
     }
   });
   return built;
+}
+
+/**
+ * A run's inputs into their buffers: a caller's GPU buffer copied in `enc`, host values written to
+ * the queue (bool as u32 words; a part of a feed past the binding limit into each part's buffer).
+ */
+export function writeInputs(device: GPUDevice, enc: GPUCommandEncoder, inputs: InputBuffer[], feeds: Feeds, fed: Binding['inputs']): void {
+  const words = new Map<string, Float32Array | Int32Array | Uint32Array>();
+  for (const { name, buffer, part } of inputs) {
+    const given = fed.get(name);
+    if (given) {
+      enc.copyBufferToBuffer(given.buffer, 0, buffer, 0, given.bytes);
+      continue;
+    }
+    let data = words.get(name);
+    if (!data) {
+      const v = feeds[name];
+      words.set(name, (data = v instanceof Uint8Array ? Uint32Array.from(v) : v));
+    }
+    if (part) data = extractPart(data, part);
+    device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+}
+
+/** An output's values from its mapped staging buffers, which it unmaps; parts joined. */
+export function readOutput(o: OutputRead): Float32Array {
+  const values = o.reads.map((r) => {
+    const bytes = r.staging.getMappedRange(0, r.bytes).slice(0, 4 * r.n);
+    r.staging.unmap();
+    // i32 and bool values (held as u32) come back as numbers in a Float32Array, like every output.
+    return o.int ? Float32Array.from(new Int32Array(bytes)) : new Float32Array(bytes);
+  });
+  if (!o.reads[0]?.part) return values[0];
+  const joined = new Float32Array(o.n);
+  o.reads.forEach((r, i) => scatterPart(joined, values[i], r.part!));
+  return joined;
 }

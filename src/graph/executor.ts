@@ -16,10 +16,9 @@ import { planGraph, type NodeChooser, type Plan } from './planner';
 import type { UserKernels } from './lower-ctx';
 import { Serial } from './serial';
 import { checkRange } from './executable';
-import { extractPart, scatterPart } from './split';
 import { GpuOutput, bindGpu, boundBuffersError, type Binding, type RunFeeds, type RunOptions } from './io-binding';
 import { checkTimestamps, encodePass, type TimestampMode } from './timer';
-import { buildGpu, emptyBuilt, type Built } from './build';
+import { buildGpu, emptyBuilt, readOutput, writeInputs, type Built } from './build';
 
 /**
  * Options of {@link Runtime.compile}: forced kernel variants and override constants (for tests and
@@ -201,22 +200,8 @@ export class GpuExecutable implements Executable {
     let encodeMs = 0, submitMs = 0;
     const scopeError = this.ctx.capture('run', () => {
       const t0 = performance.now();
-      const words = new Map<string, Float32Array | Int32Array | Uint32Array>();
       const enc = device.createCommandEncoder({ label: 'seqgpu run' });
-      for (const { name, buffer, part } of this.built.inputBuffers) {
-        const fed = io.inputs.get(name);
-        if (fed) {
-          enc.copyBufferToBuffer(fed.buffer, 0, buffer, 0, fed.bytes);
-          continue;
-        }
-        let data = words.get(name);
-        if (!data) {
-          const v = feeds[name];
-          words.set(name, (data = v instanceof Uint8Array ? Uint32Array.from(v) : v));
-        }
-        if (part) data = extractPart(data, part);
-        device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-      }
+      writeInputs(device, enc, this.built.inputBuffers, feeds, io.inputs);
       if (this.built.flags) enc.clearBuffer(this.built.flags.buffer);
       this.encodePass_(enc, 'seqgpu pass');
       for (const [name, o] of this.built.outputs) {
@@ -253,18 +238,7 @@ export class GpuExecutable implements Executable {
     }
     for (const [name, o] of read) {
       readback += 4 * o.n;
-      const values = o.reads.map((r) => {
-        const bytes = r.staging.getMappedRange(0, r.bytes).slice(0, 4 * r.n);
-        r.staging.unmap();
-        // i32 and bool values (held as u32) come back as numbers in a Float32Array, like every output.
-        return o.int ? Float32Array.from(new Int32Array(bytes)) : new Float32Array(bytes);
-      });
-      if (!o.reads[0]?.part) out[name] = values[0];
-      else {
-        const joined = new Float32Array(o.n);
-        o.reads.forEach((r, i) => scatterPart(joined, values[i], r.part!));
-        out[name] = joined;
-      }
+      out[name] = readOutput(o);
     }
     if (this.built.timer) ({ gpuMs: this.stats.gpuMs, perDispatch: this.stats.stepGpuMs } = this.built.timer.times(this.built.dispatches.length));
     this.stats.dispatches = this.built.dispatches.length;
