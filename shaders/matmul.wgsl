@@ -260,7 +260,7 @@ fn matmul_tiled_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
 // is a constant, and RM and RN fold the rows and columns past them away: the emulator keeps such a
 // tile in registers, but turns a loop over it into memory traffic. Needs A stored [M, K] with
 // K % 4 == 0, and B stored [K, N] with N % 4 == 0 or (B_T) [N, K] with K % 4 == 0. Threads: WG_NAIVE
-// per workgroup. RM and RN: 4, 8 or 16.
+// per workgroup. RM: 4, 8, 16 or 32 (as two blocks of 16 rows); RN: 4, 8 or 16.
 override RM: u32 = 4;
 override RN: u32 = 4;
 

@@ -161,9 +161,9 @@ export const REGISTER_TILE = { RM: [4, 8, 16, 32], RN: [4, 8, 16] };
  * The register variant's tile: 4 x 4 on a GPU and on lavapipe. SwiftShader (laneGathers) gathers
  * every buffer load lane by lane, so there the tile grows to 16 x 16 (32 loaded values per k for 256
  * sums, against 8 for 16), as far as M and N fill it; small workgroups give the emulator's threads
- * enough of them to share. On SwiftShader the bench's per-step matmuls for an LSTM of T = 16, B = 64,
- * H = 128 (with its input projection, then part of that baseline) took 126 ms of GPU time with 4 x 4
- * tiles and 60 and 70 ms with 16 x 16. From M = 128 rows the tile is 32 x 16 (48 loads for 512
+ * enough of them to share. On SwiftShader the GEMMs of an LSTM of T = 16, B = 64, H = 128 (16 of
+ * [64, 128] x [128, 512] and its projection, [1024, 128] x [128, 512]) took 126 ms of GPU time with
+ * 4 x 4 tiles and 60 and 70 ms with 16 x 16. From M = 128 rows the tile is 32 x 16 (48 loads for 512
  * sums), 8 threads a workgroup: single-dispatch timings on SwiftShader, 32 x 16 against 16 x 16,
  * gave 29.8-31.8 ms against 32.9-35.0 for [1024, 128] x [128, 512] (an LSTM's input projection),
  * 6.1 against 7.2 ms at 256^3, 46 against 54 ms at 512^3 and 1.09 against 1.18 ms at
