@@ -94,7 +94,8 @@ const REGISTER_TILES: Record<string, number>[] = [
   { RM: 16, RN: 16, WG_NAIVE: 16 },
   { RM: 4, RN: 16 },
   { RM: 16, RN: 4, WG_NAIVE: 3 },
-  // Two blocks of 16 rows: on 33 and 37 rows the second is partly past M, on 9 and 36 wholly.
+  // Two blocks of 16 rows: at 33 and 37 rows the second block is partly past M, at 9 rows (and in
+  // the last tile of 65) wholly; 128 rows fill four tiles.
   { RM: 32, RN: 16, WG_NAIVE: 8 },
   { RM: 32, RN: 4 },
 ];
