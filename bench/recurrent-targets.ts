@@ -4,7 +4,9 @@
 // faster of tf.layers and the cell loop), the lecture classifier at B = 64 against the CPU reference
 // (1.5x), and each layer's GPU time against its per-step matmul baseline (within 2x): the whole
 // layer, and where the row was timed per dispatch its fused steps alone, without the input projection.
+import type { Executable, Feeds } from '../src/index';
 import { BASELINE_IMPL, type BenchCase } from './cases';
+import { median } from './roofline';
 import type { BenchRow } from './suite';
 
 const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
@@ -52,4 +54,25 @@ export function recurrentTargetLines(rows: BenchRow[], cases: BenchCase[]): stri
     if (parts.length) out.push(`${c.name} (seqgpu ${fmt(s.medianMs!)} ms): ${parts.join('; ')}`);
   }
   return out;
+}
+
+/**
+ * The GPU time of an executable compiled with timestamps: 'dispatch', split into the dispatches
+ * labelled as input projections and the rest: medians over `runs` runs, the first one's outputs
+ * given to `check`. Undefined where a dispatch reads no time.
+ */
+export async function profileSteps(
+  exe: Executable, feeds: Feeds, runs: number, check: (out: Record<string, Float32Array>) => void,
+): Promise<{ projectionMs: number; stepsMs: number; runs: number } | undefined> {
+  const isProj = exe.steps.map((label) => label.includes('input projection'));
+  const proj: number[] = [], steps: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const out = await exe.run(feeds);
+    if (i === 0) check(out);
+    const each = exe.stats.stepGpuMs;
+    if (!each || !each.every((t) => t > 0)) return undefined;
+    proj.push(each.reduce((a, t, j) => a + (isProj[j] ? t : 0), 0));
+    steps.push(each.reduce((a, t, j) => a + (isProj[j] ? 0 : t), 0));
+  }
+  return { projectionMs: median(proj), stepsMs: median(steps), runs };
 }

@@ -10,6 +10,7 @@ import { Runtime, type CompileOptions, type Executable, type Feeds, type Graph }
 import { BASELINE_IMPL, isPeer, type BenchCase, type Tolerance } from './cases';
 import { PeerSkip, type CaseData, type Peer } from './peers/peer';
 import { BusyRoundTrip, createRooflineKernels, median, type Roofline, type RooflineKernels } from './roofline';
+import { profileSteps } from './recurrent-targets';
 
 /** One row of the JSON report (schema in the README); null where not measured. */
 export interface BenchRow {
@@ -72,26 +73,6 @@ export async function timeRuns(fn: () => Promise<unknown>, budgetMs: number, min
     ms.push(performance.now() - t0);
   }
   return ms;
-}
-
-/**
- * The GPU time of an executable compiled with timestamps: 'dispatch', split into the dispatches
- * labelled as input projections and the rest: medians over `runs` runs, the first one checked.
- */
-async function profileSteps(
-  exe: Executable, feeds: Feeds, want: Record<string, Float32Array>, tol: Tolerance, what: string, runs: number,
-): Promise<{ projectionMs: number; stepsMs: number; runs: number } | undefined> {
-  const proj: number[] = [], steps: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const out = await exe.run(feeds);
-    if (i === 0) checkOutputs(`${what} (timestamps per dispatch)`, out, want, tol);
-    const each = exe.stats.stepGpuMs;
-    if (!each || !each.every((t) => t > 0)) return undefined;
-    const isProj = exe.steps.map((label) => label.includes('input projection'));
-    proj.push(each.reduce((a, t, j) => a + (isProj[j] ? t : 0), 0));
-    steps.push(each.reduce((a, t, j) => a + (isProj[j] ? 0 : t), 0));
-  }
-  return { projectionMs: median(proj), stepsMs: median(steps), runs };
 }
 
 export class ParityError extends Error {
@@ -314,7 +295,9 @@ export class BenchRunner {
           }, opts.budgetMs / 2, firstMs > opts.budgetMs ? 1 : 3);
         }
         const gpuTimed = gpu.length > 0 && gpu.every((x) => x > 0);
-        const profile = profiled ? await profileSteps(profiled, feeds, want, tol, what, firstMs > opts.budgetMs ? 1 : 3) : undefined;
+        const profile = profiled
+          ? await profileSteps(profiled, feeds, firstMs > opts.budgetMs ? 1 : 3, (out) => checkOutputs(`${what} (timestamps per dispatch)`, out, want, tol))
+          : undefined;
         const steps = exe.steps;
         const row = timedRow(base ? { ...c, flops: base.flops } : c, impl, wall, opts.roofline, gpuTimed ? median(gpu) : null);
         row.maxAbsErr = maxAbsErr;

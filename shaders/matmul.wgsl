@@ -76,11 +76,7 @@ fn activate(x: f32) -> f32 {
 }
 
 fn epilogue(m: u32, n: u32, z: u32, acc: f32) {
-  if (m >= p.M || n >= p.N) { return; }
-  var v = acc;
-  if (HAS_BIAS) { v += bias[p.biasOffset + n]; }
-  if (HAS_BIAS2 && n < p.bias2Cols) { v += bias2[n]; }
-  store(m, n, z, v);
+  if (n < p.N) { store(m, n, z, acc + biasOf(n)); }
 }
 
 // C(m, n) from its sum with the biases in: the activation, the residual, the write.

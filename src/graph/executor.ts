@@ -241,7 +241,7 @@ export class GpuExecutable implements Executable {
       readback += 4 * o.n;
       out[name] = readOutput(o);
     }
-    if (this.built.timer) ({ gpuMs: this.stats.gpuMs, perDispatch: this.stats.stepGpuMs } = this.built.timer.times(this.built.dispatches.length));
+    if (this.built.timer) ({ gpuMs: this.stats.gpuMs, perDispatch: this.stats.stepGpuMs } = this.built.timer.times());
     this.stats.dispatches = this.built.dispatches.length;
     this.stats.submits = 1;
     this.stats.encodeMs = encodeMs;
@@ -275,7 +275,7 @@ export class GpuExecutable implements Executable {
       const [error] = await Promise.all([scopeError, done]);
       const wallMs = (performance.now() - t0) / reps;
       // Timed per dispatch, the times read are the last repetition's alone.
-      const t = this.built.timer?.times(this.built.dispatches.length);
+      const t = this.built.timer?.times();
       const gpuMs = t ? (t.perDispatch ? t.gpuMs : t.gpuMs / reps) : null;
       if (error) throw error;
       return { gpuMs, wallMs };

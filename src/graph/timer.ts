@@ -40,6 +40,7 @@ export class PassTimer {
   private readonly set: GPUQuerySet;
   private readonly resolve: GPUBuffer;
   private readonly queries: number;
+  private readonly dispatches: number;
 
   /** `buffer` makes (and accounts for) the executable's buffers. */
   constructor(
@@ -48,6 +49,7 @@ export class PassTimer {
     dispatches: number,
     buffer: (label: string, size: number, usage: number) => GPUBuffer,
   ) {
+    this.dispatches = dispatches;
     this.queries = perDispatch ? 2 * Math.max(dispatches, 1) : 2;
     this.set = device.createQuerySet({ label: 'seqgpu timestamps', type: 'timestamp', count: this.queries });
     this.resolve = buffer('seqgpu timestamps', 8 * this.queries, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
@@ -78,15 +80,15 @@ export class PassTimer {
   }
 
   /**
-   * From the mapped read buffer (which it unmaps): the GPU ms of the whole pass, or of each of
-   * `dispatches` dispatches and their sum.
+   * From the mapped read buffer (which it unmaps): the GPU ms of the whole pass, or of each dispatch
+   * and their sum.
    */
-  times(dispatches: number): { gpuMs: number; perDispatch: number[] | null } {
+  times(): { gpuMs: number; perDispatch: number[] | null } {
     const t = new BigInt64Array(this.read.getMappedRange().slice(0));
     this.read.unmap();
     const ms = (i: number) => Math.max(Number(t[2 * i + 1] - t[2 * i]) / 1e6, 0);
     if (!this.perDispatch) return { gpuMs: ms(0), perDispatch: null };
-    const each = Array.from({ length: dispatches }, (_, i) => ms(i));
+    const each = Array.from({ length: this.dispatches }, (_, i) => ms(i));
     return { gpuMs: each.reduce((a, b) => a + b, 0), perDispatch: each };
   }
 }
